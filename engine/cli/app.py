@@ -1,0 +1,53 @@
+"""Registers the commands and turns every failure into one message and an exit code."""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from engine.cli import plan_cmd, validate_cmd
+
+app = typer.Typer(
+    name="snapplan",
+    help="Velero backup policy as code: validate a policy, plan it against a cluster, apply it.",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+app.command("validate")(validate_cmd.validate)
+app.command("plan")(plan_cmd.plan)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        from engine import __version__
+
+        print(f"snapplan {__version__}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    """Console entry point: usage errors exit 1 (2 means "changes" with --detailed-exitcode)."""
+    import click
+
+    from engine.cli.failures import report_bug, report_error
+    from engine.errors import SnapplanError
+
+    try:
+        code = app(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.stderr.write("Aborted.\n")
+        sys.exit(1)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(1)
+    except SnapplanError as exc:
+        sys.exit(report_error(exc))
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted.\n")
+        sys.exit(130)
+    except Exception as exc:  # a bug: keep the traceback, say how to report it
+        sys.exit(report_bug(exc))
+    sys.exit(code if isinstance(code, int) else 0)

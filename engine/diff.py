@@ -1,0 +1,204 @@
+"""(desired, live) -> changes, field by field. Pure: no I/O, no clock reads (`now` is passed in).
+
+Only what snapplan sets is compared; fields a server or Velero fills in are not drift. A field removed
+from the policy shows as removed because apply records what it set in LAST_APPLIED.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+
+from engine.addr import Address
+from engine.model.credentials import digest
+from engine.model.desired import MANAGED_BY, POLICY_ANNOTATION, PROTECT_ANNOTATION, DesiredObject, DesiredState
+from engine.plan.model import SENSITIVE, Action, Change, FieldChange
+from engine.state.live import LiveState
+
+from engine.model.manifest import LAST_APPLIED
+PRUNABLE = ("Secret", "BackupStorageLocation", "VolumeSnapshotLocation", "Schedule")
+LISTED_UNMANAGED = ("BackupStorageLocation", "VolumeSnapshotLocation", "Schedule", "Restore")
+REPLACE_PATHS = {("spec", "provider"), ("spec", "objectStorage", "bucket"), ("spec", "objectStorage", "prefix")}
+# Fields Velero rewrites on its own: never drift.
+IGNORED = {"Schedule": {("spec", "skipImmediately")}}
+UNKNOWN = "(sensitive, not in state)"
+
+
+@dataclass
+class DiffResult:
+    changes: list[Change] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    unmanaged: list[Address] = field(default_factory=list)
+    kept: list[tuple[Address, str]] = field(default_factory=list)
+
+
+def is_managed(obj: dict) -> bool:
+    return (obj.get("metadata", {}).get("labels") or {}).get(MANAGED_BY[0]) == MANAGED_BY[1]
+
+
+def policy_of(obj: dict) -> str | None:
+    return (obj.get("metadata", {}).get("annotations") or {}).get(POLICY_ANNOTATION)
+
+
+def managed_view(obj: dict, digests: dict[str, str] | None = None) -> dict:
+    """The part of an object snapplan owns: labels, annotations, spec (or a Secret's type and data digests)."""
+    meta = obj.get("metadata") or {}
+    view: dict = {"metadata": {k: dict(meta[k]) for k in ("labels", "annotations") if meta.get(k)}}
+    view["metadata"].get("annotations", {}).pop(LAST_APPLIED, None)
+    if obj.get("kind") == "Secret":
+        view["type"] = obj.get("type", "Opaque")
+        if digests is not None:
+            view["data"] = digests
+    elif "spec" in obj:
+        view["spec"] = obj["spec"]
+    return view
+
+
+def live_secret_digests(obj: dict) -> dict[str, str] | None:
+    """Digests of a live Secret's data, or None when the state does not carry the data."""
+    if "data" not in obj and "stringData" not in obj:
+        return None
+    out = {}
+    for k, v in (obj.get("data") or {}).items():
+        try:
+            out[k] = digest(base64.b64decode(v or ""))
+        except (ValueError, TypeError):
+            out[k] = "invalid"
+    for k, v in (obj.get("stringData") or {}).items():
+        out[k] = digest(str(v).encode())
+    return out
+
+
+def flatten(value, prefix: tuple = ()) -> dict[tuple, object]:
+    """Leaves of nested maps; lists and empty maps are leaves (replaced whole, as Velero treats them)."""
+    if isinstance(value, dict) and value:
+        out: dict = {}
+        for k, v in value.items():
+            out.update(flatten(v, prefix + (k,)))
+        return out
+    return {prefix: value}
+
+
+def _last_applied_paths(obj: dict) -> set[tuple]:
+    raw = (obj.get("metadata", {}).get("annotations") or {}).get(LAST_APPLIED)
+    if not raw:
+        return set()
+    try:
+        return set(flatten(json.loads(raw)))
+    except (ValueError, TypeError):
+        return set()
+
+
+def field_changes(desired: DesiredObject, live: dict) -> list[FieldChange]:
+    is_secret = desired.address.kind == "Secret"
+    live_digests = live_secret_digests(live) if is_secret else None
+    want = flatten(managed_view(desired.obj, desired.secret_digests if is_secret else None))
+    have = flatten(managed_view(live, live_digests if is_secret else None))
+    ignored = IGNORED.get(desired.address.kind, set())
+    out = []
+    for path, value in want.items():
+        if path in ignored:
+            continue
+        if is_secret and path[:1] == ("data",):
+            if live_digests is None:
+                out.append(FieldChange(path, UNKNOWN, SENSITIVE, sensitive=True))
+            elif have.get(path) != value:
+                out.append(FieldChange(path, SENSITIVE if path in have else None, SENSITIVE, sensitive=True))
+            continue
+        if have.get(path) != value:
+            out.append(FieldChange(path, have.get(path), value))
+    for path in sorted(_last_applied_paths(live) - set(want), key=str):
+        if path in have and path not in ignored and path[:1] != ("data",):
+            out.append(FieldChange(path, have[path], None))
+    return out
+
+
+def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> DiffResult:
+    result = DiffResult()
+    policy = desired.policy
+    for addr, want in desired.objects.items():
+        have = live.get(addr)
+        if have is None:
+            after = _display_view(want.obj, sensitive=want.secret is not None)
+            result.changes.append(Change(addr, Action.CREATE, None, after, _creation_fields(after)))
+            continue
+        if not is_managed(have):
+            result.problems.append(f"{addr} exists in namespace {addr.namespace} but is not managed by snapplan: "
+                                   "rename the policy entry, or adopt the object with `snapplan import`")
+            continue
+        owner = policy_of(have)
+        if owner and owner != policy.name:
+            result.problems.append(f"{addr} is managed by policy {owner!r}, not {policy.name!r}: "
+                                   "two policies must not declare the same object")
+            continue
+        result.changes.append(_compare(want, have, result))
+    for addr, have in live.objects.items():
+        if addr in desired.objects or addr.namespace != policy.velero_namespace:
+            continue
+        if not is_managed(have):
+            if addr.kind in LISTED_UNMANAGED:
+                result.unmanaged.append(addr)
+            continue
+        if addr.kind not in PRUNABLE:
+            continue
+        owner = policy_of(have)
+        if owner and owner != policy.name:
+            continue  # another policy's object: not ours to remove
+        protected = (have["metadata"].get("annotations") or {}).get(PROTECT_ANNOTATION) == "true"
+        if protected:
+            result.kept.append((addr, "protected (protect: true): never deleted"))
+        elif not prune:
+            result.kept.append((addr, "would be removed with --prune"))
+        else:
+            before = _display_view(have, sensitive=addr.kind == "Secret")
+            result.changes.append(Change(addr, Action.DELETE, before, None,
+                                         live_version=have["metadata"].get("resourceVersion")))
+    return result
+
+
+def _compare(want: DesiredObject, have: dict, result: DiffResult) -> Change:
+    addr = want.address
+    version = have["metadata"].get("resourceVersion")
+    before = _display_view(have, sensitive=want.secret is not None)
+    after = _display_view(want.obj, sensitive=want.secret is not None)
+    fields = field_changes(want, have)
+    if addr.kind == "Restore":
+        fields = [f for f in fields if f.path[0] == "spec"
+                  and not (f.path == ("spec", "backupName") and "scheduleName" in want.obj["spec"])]
+        phase = (have.get("status") or {}).get("phase") or "New"
+        if fields:
+            result.problems.append(f"{addr} already exists (phase {phase}) and a restore runs once: its spec "
+                                   f"cannot change ({', '.join(path_str(f.path) for f in fields)}); "
+                                   "give the entry a new name to run another restore")
+        return Change(addr, Action.NOOP, before, after, reasons=(f"already ran: phase {phase}",),
+                      live_version=version)
+    if not fields:
+        return Change(addr, Action.NOOP, before, after, live_version=version)
+    if addr.kind == "BackupStorageLocation" and any(f.path in REPLACE_PATHS for f in fields):
+        return Change(addr, Action.REPLACE, before, after, tuple(fields), live_version=version)
+    return Change(addr, Action.UPDATE, before, after, tuple(fields), live_version=version)
+
+
+def _display_view(obj: dict, *, sensitive: bool) -> dict:
+    """managed_view for plans: secret data reduced to a marker per key, never a value or digest."""
+    view = managed_view(obj)
+    if sensitive:
+        keys = set((obj.get("data") or {})) | set((obj.get("stringData") or {}))
+        view["data"] = {k: SENSITIVE for k in sorted(keys or {"cloud"})}
+    return view
+
+
+def _creation_fields(after: dict) -> tuple[FieldChange, ...]:
+    return tuple(FieldChange(p, None, v, sensitive=(p[:1] == ("data",))) for p, v in flatten(after).items())
+
+
+def path_str(path: tuple) -> str:
+    out = ""
+    for part in path:
+        text = str(part)
+        if any(c in text for c in "./") or not text:
+            out += f'["{text}"]'
+        else:
+            out += f".{text}" if out else text
+    return out

@@ -1,0 +1,240 @@
+"""Policy -> the Secrets, locations, Schedules and Restores snapplan wants in the cluster."""
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from engine import cron
+from engine.addr import Address
+from engine.errors import Diagnostic, PolicyError, Severity
+from engine.model.credentials import SourceMissing, digest, read_secret
+from engine.spec.policy import Credentials, Policy, Restore, Schedule, SnapshotLocation, Storage
+
+MANAGED_BY = ("app.kubernetes.io/managed-by", "snapplan")
+POLICY_ANNOTATION = "snapplan.io/policy"
+PROTECT_ANNOTATION = "snapplan.io/protect"
+SCOPE_LABEL = "snapplan.io/scope"
+APP_LABEL = "snapplan.io/app"
+SECRET_KEY = "cloud"
+LVP_MOUNT = "/var/velero-local-volume-provider"
+PROVIDERS = {
+    "aws": "aws", "s3-compatible": "aws", "gcp": "velero.io/gcp", "azure": "velero.io/azure",
+    "hostpath": "replicated.com/hostpath", "nfs": "replicated.com/nfs", "pvc": "replicated.com/pvc",
+}
+
+
+@dataclass(frozen=True)
+class DesiredObject:
+    """One object as snapplan will write it. For Secrets, `secret` holds the data and `obj` has none."""
+
+    address: Address
+    obj: dict
+    depends_on: tuple[Address, ...] = ()
+    source: str = ""  # the policy path it comes from, e.g. "storage.primary"
+    secret: Mapping[str, bytes] | None = field(default=None, repr=False)
+
+    @property
+    def secret_digests(self) -> dict[str, str]:
+        return {k: digest(v) for k, v in (self.secret or {}).items()}
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    policy: Policy
+    objects: dict[Address, DesiredObject]
+
+
+def ttl(retention: str) -> str:
+    """`30d` -> Velero's Go duration `720h0m0s`."""
+    n, unit = int(retention[:-1]), retention[-1]
+    return f"{n * {'h': 1, 'd': 24, 'w': 168}[unit]}h0m0s"
+
+
+def secret_name(storage: str) -> str:
+    return f"snapplan-{storage}-credentials"
+
+
+class _Builder:
+    def __init__(self, policy: Policy, env: Mapping[str, str]):
+        self.policy = policy
+        self.ns = policy.velero_namespace
+        self.env = env
+        self.objects: dict[Address, DesiredObject] = {}
+        self.problems: list[Diagnostic] = []
+
+    def meta(self, name: str, extra_annotations: dict | None = None) -> dict:
+        annotations = {POLICY_ANNOTATION: self.policy.name, **(extra_annotations or {})}
+        return {"name": name, "namespace": self.ns, "labels": {MANAGED_BY[0]: MANAGED_BY[1]},
+                "annotations": annotations}
+
+    def add(self, obj: dict, source: str, depends_on=(), secret=None) -> Address:
+        addr = Address.of(obj)
+        self.objects[addr] = DesiredObject(addr, obj, tuple(depends_on), source, secret)
+        return addr
+
+    def credential(self, creds: Credentials | None, name: str, source: str) -> tuple[dict | None, list[Address]]:
+        """The `credential` selector for a location, adding the Secret it needs."""
+        if creds is None:
+            return None, []
+        if creds.secret_name:
+            return {"name": creds.secret_name, "key": creds.secret_key}, []
+        try:
+            data = read_secret(creds, self.env)
+        except SourceMissing as exc:
+            path = f"{source}.{exc.field}"
+            self.problems.append(Diagnostic(Severity.ERROR, str(exc), path, self.policy.where(path)))
+            data = b""
+        obj = {"apiVersion": "v1", "kind": "Secret", "metadata": self.meta(name), "type": "Opaque"}
+        addr = self.add(obj, f"{source}.credentials", secret={SECRET_KEY: data})
+        return {"name": name, "key": SECRET_KEY}, [addr]
+
+    def storage(self, s: Storage) -> None:
+        source = f"storage.{s.name}"
+        selector, deps = self.credential(s.credentials, secret_name(s.name), source)
+        obj_store: dict = {"bucket": s.bucket}
+        if s.prefix:
+            obj_store["prefix"] = s.prefix
+        if s.ca_file is not None:
+            try:
+                obj_store["caCert"] = base64.b64encode(s.ca_file.read_bytes()).decode()
+            except OSError as exc:
+                path = f"{source}.caFile"
+                self.problems.append(Diagnostic(Severity.ERROR, f"cannot read caFile: {exc.strerror or exc}",
+                                                path, self.policy.where(path)))
+        spec: dict = {"provider": PROVIDERS[s.type], "objectStorage": obj_store, "default": s.default,
+                      "accessMode": s.access_mode}
+        config = _location_config(s)
+        if config:
+            spec["config"] = config
+        if selector:
+            spec["credential"] = selector
+        extra = {PROTECT_ANNOTATION: "true"} if s.protect else None
+        obj = {"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
+               "metadata": self.meta(s.name, extra), "spec": spec}
+        self.add(obj, source, deps)
+
+    def snapshot_location(self, v: SnapshotLocation) -> None:
+        source = f"snapshotLocations.{v.name}"
+        selector, deps = self.credential(v.credentials, f"snapplan-{v.name}-vsl-credentials", source)
+        spec: dict = {"provider": PROVIDERS[v.type]}
+        config = dict(v.config)
+        if v.region:
+            config["region"] = v.region
+        if config:
+            spec["config"] = config
+        if selector:
+            spec["credential"] = selector
+        obj = {"apiVersion": "velero.io/v1", "kind": "VolumeSnapshotLocation",
+               "metadata": self.meta(v.name), "spec": spec}
+        self.add(obj, source, deps)
+
+    def schedule(self, s: Schedule) -> None:
+        template: dict = {"metadata": {"labels": scope_labels(s.scope, s.app)}, "ttl": ttl(s.retention),
+                          "storageLocation": s.storage}
+        template.update(self.coverage(s.scope, s.app, s.exclude))
+        template.update(VOLUME_OPTIONS[s.volumes])
+        deps = [Address("BackupStorageLocation", self.ns, s.storage)]
+        if s.snapshot_location:
+            template["volumeSnapshotLocations"] = [s.snapshot_location]
+            deps.append(Address("VolumeSnapshotLocation", self.ns, s.snapshot_location))
+        spec = {"schedule": cron.velero_schedule(s.schedule, s.timezone), "paused": not s.enabled,
+                "skipImmediately": not s.start_immediately, "template": template}
+        obj = {"apiVersion": "velero.io/v1", "kind": "Schedule", "metadata": self.meta(s.name), "spec": spec}
+        self.add(obj, f"schedules.{s.name}", deps)
+
+    def coverage(self, scope: str, app: str | None, exclude=()) -> dict:
+        """What a backup or restore covers: every namespace, or the app's namespaces and labels."""
+        if scope == "full":
+            out: dict = {"includedNamespaces": ["*"]}
+            if exclude:
+                out["excludedNamespaces"] = list(exclude)
+            return out
+        a = self.policy.apps[app]
+        out = {"includedNamespaces": list(a.namespaces), "includeClusterResources": False}
+        if a.label_selector:
+            out["labelSelector"] = {"matchLabels": dict(a.label_selector)}
+        return out
+
+    def restore(self, r: Restore) -> None:
+        spec: dict = {}
+        deps = []
+        if r.from_schedule:
+            spec["scheduleName"] = r.from_schedule
+            deps.append(Address("Schedule", self.ns, r.from_schedule))
+        else:
+            spec["backupName"] = r.from_backup
+        cov = self.coverage(r.scope, r.app)
+        cov.pop("includeClusterResources", None)
+        spec.update(cov)
+        if r.namespace_mapping:
+            spec["namespaceMapping"] = dict(r.namespace_mapping)
+        spec["existingResourcePolicy"] = r.existing_resources
+        obj = {"apiVersion": "velero.io/v1", "kind": "Restore", "metadata": self.meta(r.name), "spec": spec}
+        self.add(obj, f"restores.{r.name}", deps)
+
+
+VOLUME_OPTIONS = {
+    "default": {},
+    "filesystem": {"defaultVolumesToFsBackup": True},
+    "snapshot": {"snapshotVolumes": True, "defaultVolumesToFsBackup": False},
+    "none": {"snapshotVolumes": False, "defaultVolumesToFsBackup": False},
+}
+
+
+def scope_labels(scope: str, app: str | None) -> dict:
+    """Template labels every backup carries; never the managed-by label (see README, 'Backups are data')."""
+    labels = {SCOPE_LABEL: scope}
+    if app:
+        labels[APP_LABEL] = app
+    return labels
+
+
+def _location_config(s: Storage) -> dict:
+    config: dict = {}
+    if s.type in ("aws", "s3-compatible"):
+        config["region"] = s.region
+        if s.endpoint:
+            config["s3Url"] = s.endpoint
+        if s.path_style:
+            config["s3ForcePathStyle"] = "true"
+    elif s.type == "azure":
+        config.update({"resourceGroup": s.resource_group, "storageAccount": s.storage_account})
+        if s.subscription_id:
+            config["subscriptionId"] = s.subscription_id
+    elif s.type in ("hostpath", "nfs", "pvc"):
+        root = "/".join(p for p in (LVP_MOUNT, s.bucket, s.prefix) if p)
+        if s.type == "nfs":
+            config["server"] = s.server
+        if s.type in ("hostpath", "nfs"):
+            config["path"] = s.path
+        if s.type == "pvc":
+            config["storageSize"] = s.storage_size
+            if s.storage_class:
+                config["storageClassName"] = s.storage_class
+        config["resticRepoPrefix"] = f"{root}/restic"
+    config.update(dict(s.config))
+    return config
+
+
+def build_desired(policy: Policy, env: Mapping[str, str]) -> DesiredState:
+    """Every object the policy asks for, each checked against Velero's CRD schema; PolicyError otherwise."""
+    from engine.model.crd import check_object
+
+    b = _Builder(policy, env)
+    for s in policy.storage.values():
+        b.storage(s)
+    for v in policy.snapshot_locations.values():
+        b.snapshot_location(v)
+    for s in policy.schedules.values():
+        b.schedule(s)
+    for r in policy.restores.values():
+        b.restore(r)
+    for d in b.objects.values():
+        for message in check_object(d.obj):
+            b.problems.append(Diagnostic(Severity.ERROR, f"generated {d.obj['kind']} is invalid: {message}",
+                                         d.source, policy.where(d.source)))
+    if b.problems:
+        raise PolicyError(b.problems)
+    ordered = dict(sorted(b.objects.items(), key=lambda kv: kv[0].sort_key()))
+    return DesiredState(policy, ordered)

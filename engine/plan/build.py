@@ -1,0 +1,141 @@
+"""The planner: diff + graph + explanations -> Plan. Pure given its inputs (time is passed in)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from engine import cron
+from engine.addr import Address
+from engine.diff import UNKNOWN, diff, path_str
+from engine.errors import PlanError
+from engine.graph import build_graph, ordered, refs_of
+from engine.model.desired import DesiredState
+from engine.plan.model import Action, Change, Plan
+from engine.state.live import LiveState
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    now: datetime
+    prune: bool = False
+    targets: tuple[str, ...] = ()
+
+
+def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> Plan:
+    ns = desired.policy.velero_namespace
+    result = diff(desired, live, prune=options.prune)
+    changes = {c.address: c for c in result.changes}
+    problems = list(result.problems)
+    problems += _deletes_still_referenced(changes, live, ns)
+    if options.targets:
+        changes = _targeted(changes, desired, options.targets, ns, problems)
+    if problems:
+        raise PlanError(problems)
+    graph = build_graph(changes.values())
+    warnings = list(result.warnings)
+    explained: dict[Address, Change] = {}
+    for addr, c in changes.items():
+        reasons, warns = _explain(c, live, ns, options.now, desired)
+        deps = tuple(sorted(graph.predecessors(addr), key=Address.sort_key)) if addr in graph else ()
+        explained[addr] = replace(c, depends_on=deps, reasons=c.reasons + tuple(reasons))
+        warnings += warns
+    order = ordered(graph)
+    noops = sorted((a for a, c in explained.items() if c.action is Action.NOOP), key=Address.sort_key)
+    return Plan(
+        policy=desired.policy.name, namespace=ns, state_source=live.source,
+        changes=tuple(explained[a] for a in order + noops),
+        warnings=tuple(warnings),
+        unmanaged=tuple(sorted(result.unmanaged, key=Address.sort_key)),
+        kept=tuple(sorted(result.kept, key=lambda k: k[0].sort_key())),
+        generated_at=options.now.isoformat(),
+    )
+
+
+def _deletes_still_referenced(changes: dict[Address, Change], live: LiveState, ns: str) -> list[str]:
+    """A location may go only when no schedule that stays (desired, unmanaged or kept) still uses it."""
+    problems = []
+    for c in changes.values():
+        if c.action is not Action.DELETE or c.address.kind != "BackupStorageLocation":
+            continue
+        users = set()
+        for sched in live.of_kind("Schedule", ns):
+            addr = Address.of(sched)
+            remaining = changes.get(addr)
+            if remaining and remaining.action is Action.DELETE:
+                continue
+            spec = remaining.after if remaining and remaining.after else sched
+            if ((spec.get("spec") or {}).get("template") or {}).get("storageLocation") == c.address.name:
+                users.add(addr.name)
+        for other in changes.values():
+            if other.address.kind == "Schedule" and other.action is not Action.DELETE and \
+                    c.address.name in refs_of(other)["BackupStorageLocation"]:
+                users.add(other.address.name)
+        if users:
+            problems.append(f"{c.address} cannot be deleted: still used by schedule(s) {', '.join(sorted(users))}")
+    return problems
+
+
+def _targeted(changes, desired: DesiredState, targets, ns, problems) -> dict[Address, Change]:
+    wanted: set[Address] = set()
+    for text in targets:
+        try:
+            addr = Address.parse(text, ns)
+        except ValueError as exc:
+            problems.append(str(exc))
+            continue
+        if addr not in desired.objects and addr not in changes:
+            problems.append(f"--target {text}: no such object in the policy or the plan")
+            continue
+        stack = [addr]
+        while stack:
+            a = stack.pop()
+            if a in wanted:
+                continue
+            wanted.add(a)
+            if a in desired.objects:
+                stack.extend(desired.objects[a].depends_on)
+    return {a: c for a, c in changes.items() if a in wanted}
+
+
+def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: DesiredState):
+    """Human reasons (display only) and plan warnings for one change."""
+    reasons: list[str] = []
+    warnings: list[str] = []
+    addr = c.address
+    if addr.kind == "Schedule" and c.action in (Action.CREATE, Action.UPDATE) and c.after:
+        spec = c.after["spec"]
+        changed = {f.path for f in c.fields}
+        if c.action is Action.CREATE or ("spec", "schedule") in changed or ("spec", "paused") in changed:
+            reasons.append(_first_run(spec, now))
+        ttl_change = next((f for f in c.fields if f.path == ("spec", "template", "ttl")), None)
+        if ttl_change and c.action is Action.UPDATE:
+            n = live.backups_by_schedule(ns).get(addr.name, 0)
+            warnings.append(f"{addr}: retention changes from {ttl_change.before} to {ttl_change.after}; "
+                            f"{n} existing backup(s) of this schedule keep their current expiry")
+    if c.action is Action.REPLACE:
+        moved = ", ".join(f"{path_str(f.path)} {f.before!r} -> {f.after!r}" for f in c.fields
+                          if f.path[-1] in ("provider", "bucket", "prefix"))
+        warnings.append(f"{addr} must be replaced ({moved}): backups in the old location leave this cluster's "
+                        "view, and Velero's BackupRepository objects for it must be reset")
+    if addr.kind == "Secret" and any(f.before == UNKNOWN for f in c.fields):
+        reasons.append("the state has no Secret data, so its content is unknown; apply writes it")
+    if addr.kind in ("BackupStorageLocation", "VolumeSnapshotLocation") and c.after:
+        ref = (c.after.get("spec") or {}).get("credential") or {}
+        secret = Address("Secret", ns, ref.get("name", "")) if ref.get("name") else None
+        if secret and secret not in desired.objects and live.get(secret) is None and live.objects:
+            warnings.append(f"{addr}: credential Secret {ref['name']!r} (secretRef) is not in {live.source}")
+    return reasons, warnings
+
+
+def _first_run(spec: dict, now: datetime) -> str:
+    if spec.get("paused"):
+        return "paused: no backups will run until it is enabled"
+    if spec.get("skipImmediately") is False:
+        return "a first backup starts as soon as the schedule is written (startImmediately)"
+    value = spec["schedule"]
+    nxt = cron.next_runs(value, now)[0]
+    _, tz = cron.split_velero_schedule(value)
+    delta = nxt - now
+    hours, rem = divmod(int(delta.total_seconds()) // 60, 60)
+    when = nxt.strftime("%Y-%m-%d %H:%M") + (f" {tz}" if tz else " UTC")
+    return f"first backup: {when} (in {hours}h {rem:02d}m)"

@@ -1,0 +1,40 @@
+"""Glue for commands: policy file + state source -> Plan, running each pipeline stage once."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from engine.errors import Diagnostic, SnapplanError
+from engine.plan.model import Plan
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    plan: Plan
+    policy_warnings: tuple[Diagnostic, ...]
+
+
+def parse_now(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(timezone.utc)
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise SnapplanError(f"--now {text!r} is not an RFC 3339 time") from None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def plan_from_files(policy_path: Path, state_path: Path, *, prune: bool = False, targets: tuple[str, ...] = (),
+                    now: str | None = None, env=None) -> PlanResult:
+    from engine.model import build_desired
+    from engine.plan.build import PlanOptions, make_plan
+    from engine.spec import load_policy
+    from engine.state import read_state_file
+
+    policy, warnings = load_policy(policy_path, strict_sources=True)
+    desired = build_desired(policy, os.environ if env is None else env)
+    live = read_state_file(state_path, policy.velero_namespace)
+    plan = make_plan(desired, live, PlanOptions(now=parse_now(now), prune=prune, targets=targets))
+    return PlanResult(plan, tuple(warnings))

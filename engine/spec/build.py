@@ -1,0 +1,88 @@
+"""Turn a schema-valid policy document into the frozen Policy, applying every default."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.spec.policy import App, Credentials, Policy, Restore, Schedule, SnapshotLocation, Storage
+from engine.spec.source import Document, dotted
+
+
+def _pairs(mapping: dict | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((mapping or {}).items()))
+
+
+def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
+    data = doc.data
+
+    def file_path(path: tuple, value: str | None) -> Path | None:
+        if value is None:
+            return None
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else base_dirs.get(doc.where(path).file, Path(".")) / p
+
+    def creds(path: tuple, raw: dict | None) -> Credentials | None:
+        if not raw:
+            return None
+        if "file" in raw:
+            return Credentials(file=file_path(path + ("file",), raw["file"]))
+        if "env" in raw:
+            return Credentials(env=tuple((k, raw["env"][k]) for k in ("accessKeyId", "secretAccessKey", "sessionToken")
+                                         if k in raw["env"]))
+        ref = raw["secretRef"]
+        return Credentials(secret_name=ref["name"], secret_key=ref.get("key", "cloud"))
+
+    storage = {}
+    for name, s in (data.get("storage") or {}).items():
+        p = ("storage", name)
+        kind = s["type"]
+        storage[name] = Storage(
+            name=name, type=kind, default=s.get("default", False),
+            bucket=s.get("bucket", name if kind in ("hostpath", "nfs", "pvc") else None),
+            prefix=s.get("prefix"),
+            region=s.get("region", "us-east-1" if kind == "s3-compatible" else None),
+            endpoint=s.get("endpoint"),
+            path_style=s.get("pathStyle", True if kind == "s3-compatible" else None),
+            ca_file=file_path(p + ("caFile",), s.get("caFile")),
+            access_mode=s.get("accessMode", "ReadWrite"), protect=s.get("protect", False),
+            credentials=creds(p + ("credentials",), s.get("credentials")),
+            path=s.get("path"), server=s.get("server"),
+            storage_class=s.get("storageClassName"), storage_size=s.get("storageSize"),
+            resource_group=s.get("resourceGroup"), storage_account=s.get("storageAccount"),
+            subscription_id=s.get("subscriptionId"), config=_pairs(s.get("config")),
+        )
+    defaults = [s.name for s in storage.values() if s.default]
+    default_storage = defaults[0] if len(defaults) == 1 else None
+
+    vsls = {
+        name: SnapshotLocation(name=name, type=v["type"], region=v.get("region"),
+                               credentials=creds(("snapshotLocations", name, "credentials"), v.get("credentials")),
+                               config=_pairs(v.get("config")))
+        for name, v in (data.get("snapshotLocations") or {}).items()
+    }
+    apps = {name: App(name=name, namespaces=tuple(a["namespaces"]), label_selector=_pairs(a.get("labelSelector")))
+            for name, a in (data.get("apps") or {}).items()}
+    schedules = {
+        name: Schedule(
+            name=name, scope=s["scope"], storage=s.get("storage") or default_storage or "",
+            schedule=s["schedule"], app=s.get("app"), snapshot_location=s.get("snapshotLocation"),
+            timezone=s.get("timezone"), retention=s.get("retention", "30d"), enabled=s.get("enabled", True),
+            start_immediately=s.get("startImmediately", False), volumes=s.get("volumes", "default"),
+            exclude=tuple(s.get("exclude") or ()),
+        )
+        for name, s in (data.get("schedules") or {}).items()
+    }
+    restores = {
+        name: Restore(
+            name=name, scope=r["scope"], from_schedule=r["from"].get("schedule"), from_backup=r["from"].get("backup"),
+            app=r.get("app"), namespace_mapping=_pairs(r.get("namespaceMapping")),
+            existing_resources=r.get("existingResources", "none"),
+        )
+        for name, r in (data.get("restores") or {}).items()
+    }
+    positions = {dotted(path): pos for path, pos in doc.positions.items() if path}
+    files = tuple(sorted({pos.file for pos in doc.positions.values()}))
+    return Policy(
+        name=data["metadata"]["name"], velero_namespace=data.get("veleroNamespace", "velero"),
+        apps=apps, storage=storage, snapshot_locations=vsls, schedules=schedules, restores=restores,
+        files=files, positions=positions,
+    )

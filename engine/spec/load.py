@@ -1,0 +1,107 @@
+"""Load a policy from a file or a directory of YAML files: parse, merge, validate, default."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from engine.errors import Diagnostic, Diagnostics, PolicyError, Severity, SourceRange
+from engine.spec.build import build_policy
+from engine.spec.policy import Policy
+from engine.spec.schema import check_schema
+from engine.spec.semantic import check_semantics
+from engine.spec.source import Document, dotted, read_yaml
+
+SECTIONS = ("apps", "storage", "snapshotLocations", "schedules", "restores")
+HEADER = ("apiVersion", "kind", "metadata", "veleroNamespace")
+
+
+def policy_files(target: Path) -> list[Path]:
+    if target.is_dir():
+        files = sorted(p for p in target.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not files:
+            raise PolicyError([Diagnostic(Severity.ERROR, "directory holds no .yaml or .yml files",
+                                          source=SourceRange(str(target), 1, 1))])
+        return files
+    return [target]
+
+
+def _display(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("../..") else rel
+
+
+def merge(docs: list[Document], diags: Diagnostics) -> Document:
+    """One logical document: header fields must agree; entries of each section must not collide."""
+    merged = Document(docs[0].file if docs else "", {})
+    for doc in docs:
+        if not isinstance(doc.data, dict):
+            diags.error("a policy document must be a mapping", source=doc.where(()))
+            continue
+        for key, value in doc.data.items():
+            path = (key,)
+            if key in SECTIONS and isinstance(value, dict) and isinstance(merged.data.get(key, {}), dict):
+                section = merged.data.setdefault(key, {})
+                merged.positions.setdefault(path, doc.where(path))
+                merged.key_positions.setdefault(path, doc.where_key(path))
+                for name in value:
+                    if name in section:
+                        first = merged.where_key(path + (name,))
+                        diags.error(f"{key} entry {name!r} is already defined at {first}",
+                                    dotted(path + (name,)), doc.where_key(path + (name,)))
+                        continue
+                    section[name] = value[name]
+                    _copy_positions(doc, merged, path + (name,))
+            elif key in merged.data:
+                if merged.data[key] != value:
+                    diags.error(f"{key} differs from the one at {merged.where(path)}", key, doc.where(path))
+            else:
+                merged.data[key] = value
+                _copy_positions(doc, merged, path)
+    if () not in merged.positions and docs:
+        merged.positions[()] = docs[0].where(())
+    return merged
+
+
+def _copy_positions(src: Document, dst: Document, prefix: tuple) -> None:
+    n = len(prefix)
+    for table_src, table_dst in ((src.positions, dst.positions), (src.key_positions, dst.key_positions)):
+        for path, pos in table_src.items():
+            if path[:n] == prefix:
+                table_dst[path] = pos
+
+
+def load_policy(target: str | Path, *, strict_sources: bool = False) -> tuple[Policy, list[Diagnostic]]:
+    """Parse and validate; raise PolicyError with every error, else return the policy and its warnings.
+
+    strict_sources=True (plan, apply) turns missing credential files and environment variables into errors.
+    """
+    target = Path(target)
+    diags = Diagnostics()
+    if not target.exists():
+        raise PolicyError([Diagnostic(Severity.ERROR, "no such file or directory",
+                                      source=SourceRange(str(target), 1, 1))])
+    docs: list[Document] = []
+    for path in policy_files(target):
+        docs.extend(read_yaml(path, diags, _display(path)))
+    if not docs and diags.errors:
+        raise PolicyError(diags.items)
+    if not docs:
+        raise PolicyError([Diagnostic(Severity.ERROR, "the policy is empty", source=SourceRange(_display(target), 1, 1))])
+    doc = merge(docs, diags)
+    check_schema(doc, diags)
+    base_dirs = {d.file: Path(d.file).parent for d in docs}
+    if diags.errors:
+        # Report semantic errors in the same pass where the document's shape allows it.
+        try:
+            check_semantics(build_policy(doc, base_dirs), doc, diags, strict_sources=strict_sources)
+        except (KeyError, TypeError, AttributeError, ValueError):
+            pass  # the shape is too broken for semantic checks; the schema errors say why
+        raise PolicyError(diags.items)
+    policy = build_policy(doc, base_dirs)
+    check_semantics(policy, doc, diags, strict_sources=strict_sources)
+    if diags.errors:
+        raise PolicyError(diags.items)
+    return policy, sorted(diags.warnings, key=Diagnostic.sort_key)

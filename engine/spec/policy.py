@@ -1,0 +1,113 @@
+"""The validated policy: complete, frozen dataclasses with every default applied."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import SourceRange
+
+OBJECT_STORAGE = ("aws", "s3-compatible", "gcp", "azure")
+INTERNAL_STORAGE = ("hostpath", "nfs", "pvc")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Exactly one source: a file's bytes, environment variable names, or an existing Secret."""
+
+    file: Path | None = None
+    env: tuple[tuple[str, str], ...] = ()  # (field, ENV_VAR_NAME), e.g. ("accessKeyId", "AWS_ACCESS_KEY_ID")
+    secret_name: str | None = None
+    secret_key: str = "cloud"
+
+    @property
+    def source(self) -> str:
+        return "file" if self.file else ("env" if self.env else "secretRef")
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    namespaces: tuple[str, ...]
+    label_selector: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Storage:
+    name: str
+    type: str
+    default: bool = False
+    bucket: str | None = None
+    prefix: str | None = None
+    region: str | None = None
+    endpoint: str | None = None
+    path_style: bool | None = None
+    ca_file: Path | None = None
+    access_mode: str = "ReadWrite"
+    protect: bool = False
+    credentials: Credentials | None = None
+    path: str | None = None
+    server: str | None = None
+    storage_class: str | None = None
+    storage_size: str | None = None
+    resource_group: str | None = None
+    storage_account: str | None = None
+    subscription_id: str | None = None
+    config: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SnapshotLocation:
+    name: str
+    type: str
+    region: str | None = None
+    credentials: Credentials | None = None
+    config: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    scope: str  # full | application
+    storage: str
+    schedule: str  # as written: preset, cron line or @every
+    app: str | None = None
+    snapshot_location: str | None = None
+    timezone: str | None = None
+    retention: str = "30d"
+    enabled: bool = True
+    start_immediately: bool = False
+    volumes: str = "default"
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Restore:
+    name: str
+    scope: str
+    from_schedule: str | None = None
+    from_backup: str | None = None
+    app: str | None = None
+    namespace_mapping: tuple[tuple[str, str], ...] = ()
+    existing_resources: str = "none"
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    velero_namespace: str
+    apps: dict[str, App]
+    storage: dict[str, Storage]
+    snapshot_locations: dict[str, SnapshotLocation]
+    schedules: dict[str, Schedule]
+    restores: dict[str, Restore]
+    files: tuple[str, ...] = ()
+    positions: dict[str, SourceRange] = field(default_factory=dict, compare=False, hash=False)
+
+    def where(self, dotted_path: str) -> SourceRange | None:
+        """Source position of a dotted policy path, or of its nearest written ancestor."""
+        path = dotted_path
+        while path:
+            if path in self.positions:
+                return self.positions[path]
+            path = path.rpartition(".")[0]
+        return None

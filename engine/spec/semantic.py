@@ -1,0 +1,160 @@
+"""Checks the schema cannot express: references, cron lines, timezones, overlaps, credential sources."""
+from __future__ import annotations
+
+import os
+
+from engine import cron
+from engine.errors import Diagnostics
+from engine.spec.policy import INTERNAL_STORAGE, OBJECT_STORAGE, Credentials, Policy
+from engine.spec.source import Document
+
+COMMON_FIELDS = {"type", "default", "accessMode", "protect", "config", "bucket", "prefix", "credentials"}
+TYPE_FIELDS = {
+    "aws": {"region"},
+    "s3-compatible": {"region", "endpoint", "pathStyle", "caFile"},
+    "gcp": set(),
+    "azure": {"resourceGroup", "storageAccount", "subscriptionId"},
+    "hostpath": {"path"},
+    "nfs": {"server", "path"},
+    "pvc": {"storageClassName", "storageSize"},
+}
+KNOWN_FIELDS = COMMON_FIELDS.union(*TYPE_FIELDS.values())
+
+
+def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict_sources: bool) -> None:
+    def at(*path):
+        return doc.where(path)
+
+    def at_key(*path):
+        return doc.where_key(path)
+
+    _check_storage(policy, doc, diags, strict_sources)
+
+    for name, sched in policy.schedules.items():
+        p = ("schedules", name)
+        raw = doc.data["schedules"][name]
+        if "storage" in raw and sched.storage not in policy.storage:
+            diags.error(f"unknown storage {sched.storage!r}{_known(policy.storage)}", f"schedules.{name}.storage",
+                        at(*p, "storage"))
+        elif not sched.storage:
+            diags.error("no storage given and no storage entry is `default: true`", f"schedules.{name}", at_key(*p))
+        _check_scope(diags, doc, policy, p, sched.scope, sched.app)
+        if sched.exclude and sched.scope != "full":
+            diags.error("exclude applies to full scope only", f"schedules.{name}.exclude", at(*p, "exclude"))
+        if sched.snapshot_location and sched.snapshot_location not in policy.snapshot_locations:
+            diags.error(f"unknown snapshot location {sched.snapshot_location!r}{_known(policy.snapshot_locations)}",
+                        f"schedules.{name}.snapshotLocation", at(*p, "snapshotLocation"))
+        try:
+            cron.check(sched.schedule)
+        except cron.CronError as exc:
+            diags.error(str(exc), f"schedules.{name}.schedule", at(*p, "schedule"))
+        if sched.timezone:
+            try:
+                cron.zone(sched.timezone)
+            except cron.CronError as exc:
+                diags.error(str(exc), f"schedules.{name}.timezone", at(*p, "timezone"))
+            if cron.expand(sched.schedule).startswith("@every"):
+                diags.warning("timezone has no effect on an @every interval", f"schedules.{name}.timezone",
+                              at(*p, "timezone"))
+
+    for name, rest in policy.restores.items():
+        p = ("restores", name)
+        _check_scope(diags, doc, policy, p, rest.scope, rest.app)
+        if rest.from_schedule and rest.from_schedule not in policy.schedules:
+            diags.error(f"unknown schedule {rest.from_schedule!r}{_known(policy.schedules)}",
+                        f"restores.{name}.from.schedule", at(*p, "from", "schedule"))
+        source = policy.schedules.get(rest.from_schedule or "")
+        if source and rest.scope == "application" and rest.app in policy.apps:
+            wanted = set(policy.apps[rest.app].namespaces)
+            if source.scope == "application" and source.app in policy.apps:
+                missing = wanted - set(policy.apps[source.app].namespaces)
+            else:
+                missing = wanted & set(source.exclude)
+            if missing:
+                diags.error(f"backups of schedule {source.name!r} do not contain namespace(s) "
+                            f"{', '.join(sorted(missing))} of app {rest.app!r}", f"restores.{name}.from.schedule",
+                            at(*p, "from", "schedule"))
+        if rest.scope == "full" and source and source.scope == "application":
+            diags.warning(f"schedule {source.name!r} backs up app {source.app!r} only; "
+                          "a full restore from it restores just that app", f"restores.{name}.scope", at(*p, "scope"))
+        if rest.scope == "application" and rest.app in policy.apps:
+            restored = set(policy.apps[rest.app].namespaces)
+            for src_ns, _ in rest.namespace_mapping:
+                if src_ns not in restored:
+                    diags.error(f"namespace {src_ns!r} is not one of app {rest.app!r}'s namespaces",
+                                f"restores.{name}.namespaceMapping.{src_ns}",
+                                doc.where_key(p + ("namespaceMapping", src_ns)))
+
+
+def _known(names) -> str:
+    return f" (known: {', '.join(sorted(names))})" if names else " (none are defined)"
+
+
+def _check_scope(diags, doc, policy, p, scope, app) -> None:
+    where = ".".join(p)
+    if scope == "application" and not app:
+        diags.error("scope application needs `app:`", f"{where}.scope", doc.where(p + ("scope",)))
+    elif scope == "full" and app:
+        diags.error("`app:` applies to scope application only", f"{where}.app", doc.where(p + ("app",)))
+    elif app and app not in policy.apps:
+        diags.error(f"unknown app {app!r}{_known(policy.apps)}", f"{where}.app", doc.where(p + ("app",)))
+
+
+def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bool) -> None:
+    defaults = [s for s in policy.storage.values() if s.default]
+    for extra in defaults[1:]:
+        diags.error(f"more than one default storage ({', '.join(s.name for s in defaults)})",
+                    f"storage.{extra.name}.default", doc.where(("storage", extra.name, "default")))
+    seen: dict[tuple, str] = {}
+    for name, s in policy.storage.items():
+        p = ("storage", name)
+        raw = doc.data["storage"][name]
+        allowed = COMMON_FIELDS | TYPE_FIELDS[s.type]
+        for key in raw:
+            if key in KNOWN_FIELDS and key not in allowed:
+                diags.error(f"{key!r} does not apply to storage type {s.type}", f"storage.{name}.{key}",
+                            doc.where_key(p + (key,)))
+        if s.type in INTERNAL_STORAGE and "credentials" in raw:
+            diags.error(f"{s.type} storage takes no credentials", f"storage.{name}.credentials",
+                        doc.where_key(p + ("credentials",)))
+        if s.credentials and s.credentials.env and s.type not in ("aws", "s3-compatible"):
+            diags.error("env credentials build an AWS credentials file; use file or secretRef for "
+                        f"{s.type}", f"storage.{name}.credentials.env", doc.where_key(p + ("credentials", "env")))
+        if s.type == "pvc" and s.prefix:
+            diags.error("pvc storage does not support a prefix", f"storage.{name}.prefix", doc.where(p + ("prefix",)))
+        if s.type in OBJECT_STORAGE:
+            key = (s.type if s.type != "aws" else "s3", s.endpoint or "", s.bucket)
+            for other_prefix, other in [(k[3], v) for k, v in seen.items() if k[:3] == key]:
+                if _overlaps(s.prefix or "", other_prefix):
+                    diags.error(f"bucket {s.bucket!r} prefix {s.prefix or '(none)'!r} overlaps storage {other!r}: "
+                                "two locations must not share a bucket path", f"storage.{name}.bucket",
+                                doc.where(p + ("bucket",)))
+            seen[key + (s.prefix or "",)] = name
+        _check_sources(diags, doc, p, s.credentials, strict)
+        if s.ca_file and not s.ca_file.is_file():
+            _source_problem(diags, strict, f"caFile {str(s.ca_file)!r} does not exist", f"storage.{name}.caFile",
+                            doc.where(p + ("caFile",)))
+    for name, v in policy.snapshot_locations.items():
+        _check_sources(diags, doc, ("snapshotLocations", name), v.credentials, strict)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    a, b = a.strip("/"), b.strip("/")
+    return a == b or not a or not b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def _check_sources(diags, doc, p, creds: Credentials | None, strict: bool) -> None:
+    if creds is None:
+        return
+    where = ".".join(p)
+    if creds.file is not None and not creds.file.is_file():
+        _source_problem(diags, strict, f"credentials file {str(creds.file)!r} does not exist",
+                        f"{where}.credentials.file", doc.where(p + ("credentials", "file")))
+    for field, var in creds.env:
+        if var not in os.environ:
+            _source_problem(diags, strict, f"environment variable {var} is not set",
+                            f"{where}.credentials.env.{field}", doc.where(p + ("credentials", "env", field)))
+
+
+def _source_problem(diags, strict, message, path, where) -> None:
+    (diags.error if strict else diags.warning)(message, path, where)
