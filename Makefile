@@ -12,7 +12,8 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	$(VENV)/bin/snapplan plan -f examples/harness/policy.yaml --state examples/harness/cluster-state.yaml
+	MINIO_ACCESS_KEY=AKIAFAKEMINIO MINIO_SECRET_KEY=fake-minio-secret \
+	  $(VENV)/bin/snapplan plan -f examples/harness/policy.yaml --state examples/harness/cluster-state.yaml
 
 test: install
 	$(PY) -m pytest

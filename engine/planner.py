@@ -33,8 +33,9 @@ def plan_from_files(policy_path: Path, state_path: Path, *, prune: bool = False,
     from engine.spec import load_policy
     from engine.state import read_state_file
 
-    policy, warnings = load_policy(policy_path, strict_sources=True)
-    desired = build_desired(policy, os.environ if env is None else env)
+    env = os.environ if env is None else env
+    policy, warnings = load_policy(policy_path, strict_sources=True, env=env)
+    desired = build_desired(policy, env)
     live = read_state_file(state_path, policy.velero_namespace)
     plan = make_plan(desired, live, PlanOptions(now=parse_now(now), prune=prune, targets=targets))
     return PlanResult(plan, tuple(warnings))

@@ -50,7 +50,7 @@ def applied_state(policy_path: Path, env: dict | None = None) -> dict:
     from engine.model.manifest import to_manifest
     from engine.spec import load_policy
 
-    policy, _ = load_policy(policy_path, strict_sources=True)
+    policy, _ = load_policy(policy_path, strict_sources=True, env=env or {})
     desired = build_desired(policy, env or {})
     items = []
     for i, d in enumerate(desired.objects.values()):

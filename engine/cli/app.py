@@ -30,17 +30,16 @@ def _root(version: bool = typer.Option(False, "--version", help="Print the versi
 
 def main() -> None:
     """Console entry point: usage errors exit 1 (2 means "changes" with --detailed-exitcode)."""
-    import click
-
-    from engine.cli.failures import report_bug, report_error
+    from engine.cli.failures import report_bug, report_error, usage_errors
     from engine.errors import SnapplanError
 
+    aborts, usage = usage_errors()
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Abort:
+    except aborts:
         sys.stderr.write("Aborted.\n")
         sys.exit(1)
-    except click.exceptions.ClickException as exc:
+    except usage as exc:
         exc.show()
         sys.exit(1)
     except SnapplanError as exc:

@@ -33,3 +33,26 @@ def report_bug(exc: BaseException) -> int:
     sys.stderr.write(f"Internal error: {type(exc).__name__}: {exc}\n"
                      f"This is a bug in snapplan; please report it with the traceback in {path}\n")
     return 1
+
+
+def usage_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(abort, usage-error) exception classes: typer >= 0.29 carries its own click, older ones use click's."""
+    aborts: list[type] = []
+    usage: list[type] = []
+    import typer.exceptions
+
+    aborts.append(typer.exceptions.Abort)
+    try:
+        from typer._click.exceptions import ClickException
+
+        usage.append(ClickException)
+    except ImportError:
+        pass
+    try:
+        import click
+
+        aborts.append(click.exceptions.Abort)
+        usage.append(click.exceptions.ClickException)
+    except ImportError:
+        pass
+    return tuple(aborts), tuple(usage)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from engine.errors import Diagnostic, Diagnostics, PolicyError, Severity, SourceRange
@@ -73,11 +74,14 @@ def _copy_positions(src: Document, dst: Document, prefix: tuple) -> None:
                 table_dst[path] = pos
 
 
-def load_policy(target: str | Path, *, strict_sources: bool = False) -> tuple[Policy, list[Diagnostic]]:
+def load_policy(target: str | Path, *, strict_sources: bool = False,
+                env: Mapping[str, str] | None = None) -> tuple[Policy, list[Diagnostic]]:
     """Parse and validate; raise PolicyError with every error, else return the policy and its warnings.
 
-    strict_sources=True (plan, apply) turns missing credential files and environment variables into errors.
+    strict_sources=True (plan, apply) turns missing credential files and environment variables into errors;
+    `env` is the environment credential variables are looked up in (default: this process's).
     """
+    env = os.environ if env is None else env
     target = Path(target)
     diags = Diagnostics()
     if not target.exists():
@@ -96,12 +100,12 @@ def load_policy(target: str | Path, *, strict_sources: bool = False) -> tuple[Po
     if diags.errors:
         # Report semantic errors in the same pass where the document's shape allows it.
         try:
-            check_semantics(build_policy(doc, base_dirs), doc, diags, strict_sources=strict_sources)
+            check_semantics(build_policy(doc, base_dirs), doc, diags, strict_sources=strict_sources, env=env)
         except (KeyError, TypeError, AttributeError, ValueError):
             pass  # the shape is too broken for semantic checks; the schema errors say why
         raise PolicyError(diags.items)
     policy = build_policy(doc, base_dirs)
-    check_semantics(policy, doc, diags, strict_sources=strict_sources)
+    check_semantics(policy, doc, diags, strict_sources=strict_sources, env=env)
     if diags.errors:
         raise PolicyError(diags.items)
     return policy, sorted(diags.warnings, key=Diagnostic.sort_key)

@@ -58,6 +58,10 @@ def _explain(err) -> list[tuple[tuple, str, bool]]:
         return [(path, f"expected {_article(want)}, got {_type_name(err.instance)}", False)]
     if v == "pattern":
         return [(path, f"{err.instance!r} is not valid here ({_pattern_hint(path, err.validator_value)})", False)]
+    if v == "minLength":
+        return [(path, f"{err.instance!r} is too short (at least {err.validator_value} characters)", False)]
+    if v == "maxLength":
+        return [(path, f"is too long (at most {err.validator_value} characters)", False)]
     if v == "propertyNames":
         return [(path, f"invalid name: {err.message}", False)]
     if v in ("minProperties", "maxProperties") and "credentials" in path:

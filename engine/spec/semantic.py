@@ -1,7 +1,7 @@
 """Checks the schema cannot express: references, cron lines, timezones, overlaps, credential sources."""
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 
 from engine import cron
 from engine.errors import Diagnostics
@@ -21,14 +21,15 @@ TYPE_FIELDS = {
 KNOWN_FIELDS = COMMON_FIELDS.union(*TYPE_FIELDS.values())
 
 
-def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict_sources: bool) -> None:
+def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict_sources: bool,
+                    env: Mapping[str, str]) -> None:
     def at(*path):
         return doc.where(path)
 
     def at_key(*path):
         return doc.where_key(path)
 
-    _check_storage(policy, doc, diags, strict_sources)
+    _check_storage(policy, doc, diags, strict_sources, env)
 
     for name, sched in policy.schedules.items():
         p = ("schedules", name)
@@ -100,7 +101,7 @@ def _check_scope(diags, doc, policy, p, scope, app) -> None:
         diags.error(f"unknown app {app!r}{_known(policy.apps)}", f"{where}.app", doc.where(p + ("app",)))
 
 
-def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bool) -> None:
+def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bool, env) -> None:
     defaults = [s for s in policy.storage.values() if s.default]
     for extra in defaults[1:]:
         diags.error(f"more than one default storage ({', '.join(s.name for s in defaults)})",
@@ -130,12 +131,12 @@ def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bo
                                 "two locations must not share a bucket path", f"storage.{name}.bucket",
                                 doc.where(p + ("bucket",)))
             seen[key + (s.prefix or "",)] = name
-        _check_sources(diags, doc, p, s.credentials, strict)
+        _check_sources(diags, doc, p, s.credentials, strict, env)
         if s.ca_file and not s.ca_file.is_file():
             _source_problem(diags, strict, f"caFile {str(s.ca_file)!r} does not exist", f"storage.{name}.caFile",
                             doc.where(p + ("caFile",)))
     for name, v in policy.snapshot_locations.items():
-        _check_sources(diags, doc, ("snapshotLocations", name), v.credentials, strict)
+        _check_sources(diags, doc, ("snapshotLocations", name), v.credentials, strict, env)
 
 
 def _overlaps(a: str, b: str) -> bool:
@@ -143,7 +144,7 @@ def _overlaps(a: str, b: str) -> bool:
     return a == b or not a or not b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
-def _check_sources(diags, doc, p, creds: Credentials | None, strict: bool) -> None:
+def _check_sources(diags, doc, p, creds: Credentials | None, strict: bool, env) -> None:
     if creds is None:
         return
     where = ".".join(p)
@@ -151,7 +152,7 @@ def _check_sources(diags, doc, p, creds: Credentials | None, strict: bool) -> No
         _source_problem(diags, strict, f"credentials file {str(creds.file)!r} does not exist",
                         f"{where}.credentials.file", doc.where(p + ("credentials", "file")))
     for field, var in creds.env:
-        if var not in os.environ:
+        if var not in env:
             _source_problem(diags, strict, f"environment variable {var} is not set",
                             f"{where}.credentials.env.{field}", doc.where(p + ("credentials", "env", field)))
 
