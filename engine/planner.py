@@ -26,16 +26,27 @@ def parse_now(text: str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def plan_from_files(policy_path: Path, state_path: Path, *, prune: bool = False, targets: tuple[str, ...] = (),
-                    now: str | None = None, env=None) -> PlanResult:
+def read_live(state_path: Path | None, kube, namespace: str):
+    """The live state: from a state file when one is given, else from the cluster `kube` points at."""
+    if state_path is not None:
+        from engine.state import read_state_file
+
+        return read_state_file(state_path, namespace)
+    from engine.state.kube import api_client, read_cluster
+
+    with api_client(kube) as api:
+        return read_cluster(api, namespace)
+
+
+def plan_from_files(policy_path: Path, state_path: Path | None, *, kube=None, prune: bool = False,
+                    targets: tuple[str, ...] = (), now: str | None = None, env=None) -> PlanResult:
     from engine.model import build_desired
     from engine.plan.build import PlanOptions, make_plan
     from engine.spec import load_policy
-    from engine.state import read_state_file
 
     env = os.environ if env is None else env
     policy, warnings = load_policy(policy_path, strict_sources=True, env=env)
     desired = build_desired(policy, env)
-    live = read_state_file(state_path, policy.velero_namespace)
+    live = read_live(state_path, kube, policy.velero_namespace)
     plan = make_plan(desired, live, PlanOptions(now=parse_now(now), prune=prune, targets=targets))
     return PlanResult(plan, tuple(warnings))

@@ -11,7 +11,10 @@ from engine.cli.terminal import Exit, Terminal
 
 def plan(
     file: Path = typer.Option(..., "-f", "--file", help="Policy file, or a directory of YAML files."),
-    state: Path = typer.Option(..., "--state", help="Cluster-state file (kubectl get ... -o yaml/json)."),
+    state: Path = typer.Option(None, "--state",
+                               help="Plan against a cluster-state file (kubectl get ... -o yaml/json) instead of a cluster."),
+    kubeconfig: str = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG", help="Kubeconfig file."),
+    context: str = typer.Option(None, "--context", help="Kubeconfig context (default: the current one)."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON (schemas/plan.schema.json)."),
     target: list[str] = typer.Option([], "--target", help="Plan only this address (and what it needs). Repeatable."),
     prune: bool = typer.Option(False, "--prune", help="Delete managed objects that left the policy."),
@@ -22,11 +25,13 @@ def plan(
 ) -> None:
     """Show the changes that would make the cluster match the policy."""
     from engine.planner import plan_from_files
+    from engine.state.kube import KubeTarget
     from engine.plan.jsonform import plan_to_json
     from engine.plan.text import render_text
 
     term = Terminal(no_color)
-    result = plan_from_files(file, state, prune=prune, targets=tuple(target), now=now)
+    result = plan_from_files(file, state, kube=KubeTarget(kubeconfig, context), prune=prune,
+                             targets=tuple(target), now=now)
     for w in result.policy_warnings:
         term.warning(str(w))
     doc = plan_to_json(result.plan)

@@ -1,0 +1,165 @@
+"""Read live state from a Kubernetes API server: one LIST per kind, raw JSON, no model deserialization.
+
+The number of requests does not grow with the number of objects (pages of 5,000 aside).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from engine.errors import ClusterUnreachable, SnapplanError
+from engine.state.live import LiveState
+
+PAGE = 5000
+# (path template, kind of the items, required): velero.io kinds missing means Velero is not installed.
+READS = (
+    ("/api/v1/namespaces", "Namespace", False),
+    ("/api/v1/namespaces/{ns}/secrets", "Secret", True),
+    ("/apis/apps/v1/namespaces/{ns}/deployments", "Deployment", False),
+    ("/apis/apps/v1/namespaces/{ns}/daemonsets", "DaemonSet", False),
+    ("/apis/velero.io/v1/namespaces/{ns}/backupstoragelocations", "BackupStorageLocation", True),
+    ("/apis/velero.io/v1/namespaces/{ns}/volumesnapshotlocations", "VolumeSnapshotLocation", True),
+    ("/apis/velero.io/v1/namespaces/{ns}/schedules", "Schedule", True),
+    ("/apis/velero.io/v1/namespaces/{ns}/backups", "Backup", True),
+    ("/apis/velero.io/v1/namespaces/{ns}/restores", "Restore", True),
+)
+
+
+class VeleroMissing(SnapplanError):
+    """Velero's CRDs are not served by this cluster."""
+
+
+@dataclass(frozen=True)
+class KubeTarget:
+    kubeconfig: str | None = None
+    context: str | None = None
+
+
+def api_client(target: KubeTarget):
+    """An ApiClient from kubeconfig (or in-cluster config); ClusterUnreachable when neither works."""
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+
+    cfg = client.Configuration()
+    try:
+        config.load_kube_config(config_file=target.kubeconfig, context=target.context,
+                                client_configuration=cfg, persist_config=False)
+    except ConfigException as exc:
+        if target.kubeconfig or target.context:
+            raise ClusterUnreachable(f"cannot use kubeconfig: {exc}") from None
+        try:
+            config.load_incluster_config(client_configuration=cfg)
+        except ConfigException:
+            raise ClusterUnreachable(
+                f"no usable kubeconfig ({exc}); pass --kubeconfig/--context or set KUBECONFIG") from None
+    except (OSError, ValueError) as exc:
+        raise ClusterUnreachable(f"cannot read kubeconfig: {exc}") from None
+    return client.ApiClient(cfg)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body or b"{}")
+
+
+def request(api, method: str, path: str, *, query: list[tuple[str, str]] | None = None, body=None,
+            content_type: str = "application/json", timeout: float = 30) -> Response:
+    """One raw HTTP request through the official client's auth and TLS; the body is never deserialized
+    into models. Transport failures raise ClusterUnreachable; HTTP statuses are returned, not raised."""
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = content_type
+    try:
+        method_, url, headers_, body_, post = api.param_serialize(
+            method=method, resource_path=path, query_params=query or [], header_params=headers, body=body,
+            auth_settings=["BearerToken"])
+        resp = api.call_api(method_, url, header_params=headers_, body=body_, post_params=post,
+                            _request_timeout=timeout)
+        return Response(resp.status, dict(resp.headers or {}), resp.read() or b"")
+    except ApiException as exc:
+        return Response(exc.status or 0, dict(exc.headers or {}), (exc.body or "").encode()
+                        if isinstance(exc.body, str) else (exc.body or b""))
+    except (HTTPError, OSError) as exc:
+        raise ClusterUnreachable(f"cannot reach the Kubernetes API server at {api.configuration.host}: "
+                                 f"{_reason(exc)}; check --kubeconfig/--context and that the cluster is up") from None
+
+
+def get_json(api, path: str, query: list[tuple[str, str]] | None = None) -> dict:
+    """GET a path as raw JSON; API failures become named errors."""
+    resp = request(api, "GET", path, query=query)
+    if resp.status >= 400:
+        raise api_error(resp, "list", path)
+    return resp.json()
+
+
+def _reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)
+    return str(reason or exc).split(": ", 1)[-1][:200]
+
+
+class ApiFailure(SnapplanError):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def api_error(resp: Response, verb: str, path: str) -> SnapplanError:
+    status = resp.status
+    try:
+        body = resp.json()
+    except (ValueError, TypeError):
+        body = {}
+    detail = body.get("message") or ""
+    if status == 401:
+        return ClusterUnreachable(f"the API server rejected our credentials (401 Unauthorized): {detail}; "
+                                  "refresh the kubeconfig's token or pick another --context")
+    if status == 403:
+        return ApiFailure(403, f"forbidden: cannot {verb} {path}: {detail}; grant this verb to your user "
+                               "(RBAC) or use a context that has it")
+    return ApiFailure(status, f"{verb} {path} failed ({status}): {detail}")
+
+
+def read_cluster(api, namespace: str) -> LiveState:
+    """Everything the plan needs, one LIST per kind."""
+    state = LiveState(source=f"cluster {api.configuration.host}")
+    missing_crds = []
+    for template, kind, required in READS:
+        path = template.format(ns=namespace)
+        try:
+            items = list_all(api, path)
+        except ApiFailure as exc:
+            if exc.status == 404 and "velero.io" in path:
+                missing_crds.append(kind)
+                continue
+            if exc.status in (403, 404) and not required:
+                continue
+            raise
+        api_version = "velero.io/v1" if "velero.io" in path else ("apps/v1" if "/apps/" in path else "v1")
+        for obj in items:
+            obj.setdefault("kind", kind)
+            obj.setdefault("apiVersion", api_version)
+            state.add(obj, namespace)
+    if missing_crds:
+        raise VeleroMissing(f"Velero is not installed in this cluster ({api.configuration.host}): its CRDs "
+                            f"({', '.join(missing_crds)}) are not served; install Velero first (velero install)")
+    return state
+
+
+def list_all(api, path: str) -> list[dict]:
+    items: list[dict] = []
+    token = None
+    while True:
+        query = [("limit", str(PAGE))] + ([("continue", token)] if token else [])
+        page = get_json(api, path, query)
+        items.extend(page.get("items") or [])
+        token = (page.get("metadata") or {}).get("continue")
+        if not token:
+            return items
