@@ -14,6 +14,7 @@ from engine.plan.model import Plan
 class PlanResult:
     plan: Plan
     policy_warnings: tuple[Diagnostic, ...]
+    desired: object = None  # DesiredState: what apply writes
 
 
 def parse_now(text: str | None) -> datetime:
@@ -49,4 +50,4 @@ def plan_from_files(policy_path: Path, state_path: Path | None, *, kube=None, pr
     desired = build_desired(policy, env)
     live = read_live(state_path, kube, policy.velero_namespace)
     plan = make_plan(desired, live, PlanOptions(now=parse_now(now), prune=prune, targets=targets))
-    return PlanResult(plan, tuple(warnings))
+    return PlanResult(plan, tuple(warnings), desired)

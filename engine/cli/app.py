@@ -5,7 +5,7 @@ import sys
 
 import typer
 
-from engine.cli import plan_cmd, validate_cmd
+from engine.cli import apply_cmd, plan_cmd, validate_cmd
 
 app = typer.Typer(
     name="snapplan",
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.command("validate")(validate_cmd.validate)
 app.command("plan")(plan_cmd.plan)
+app.command("apply")(apply_cmd.apply)
 
 
 @app.callback()

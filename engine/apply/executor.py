@@ -1,0 +1,178 @@
+"""Carry out a plan's changes against a writer: merge patches guarded by resourceVersion, re-diff on 409.
+
+Each action is retried on transient failures by the injected retry policy; a conflict re-reads the object
+and goes on only if the fields the plan changes still hold the values the plan saw.
+"""
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from engine.addr import Address
+from engine.apply.retry import Backoff, RetryPolicy
+from engine.apply.walk import Outcome, Status, walk
+from engine.apply.writer import Conflict
+from engine.diff import field_changes, path_str
+from engine.graph import build_graph
+from engine.model.desired import DesiredState
+from engine.model.manifest import LAST_APPLIED, last_applied, to_manifest
+from engine.plan.model import Action, Change, Plan
+
+
+class Observer(Protocol):
+    def on_start(self, address: Address, action: Action) -> None: ...
+    def on_retry(self, address: Address, attempt: int, error: str, sleep: float) -> None: ...
+    def on_done(self, address: Address, outcome: Outcome) -> None: ...
+
+
+class Writer(Protocol):
+    def get(self, addr: Address) -> dict | None: ...
+    def create(self, addr: Address, obj: dict) -> dict: ...
+    def patch(self, addr: Address, patch: dict) -> dict: ...
+    def delete(self, addr: Address, resource_version: str | None) -> dict: ...
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    parallelism: int = 8
+    retry: RetryPolicy = field(default_factory=Backoff)
+    sleep: object = time.sleep
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcomes: dict[Address, Outcome]
+    plan: Plan
+
+    def count(self, status: Status, actions: tuple[Action, ...]) -> int:
+        by = {c.address: c.action for c in self.plan.changes}
+        return sum(1 for a, o in self.outcomes.items() if o.status is status and by.get(a) in actions)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status is Status.DONE for o in self.outcomes.values())
+
+
+class UnsafeChange(Exception):
+    """Someone changed the object since the plan in a way that makes the planned write unsafe."""
+
+
+def set_path(target: dict, path: tuple, value) -> None:
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value
+
+
+def merge_patch(change: Change, desired: DesiredState, resource_version: str | None) -> dict:
+    """The changed leaves (null removes), the new last-applied record, and the version it was planned on."""
+    want = desired.objects[change.address]
+    patch: dict = {"metadata": {"annotations": {LAST_APPLIED: last_applied(want)}}}
+    if resource_version:
+        patch["metadata"]["resourceVersion"] = resource_version
+    for f in change.fields:
+        if f.sensitive:
+            key = f.path[-1]
+            set_path(patch, ("data", key), base64.b64encode(want.secret[key]).decode())
+        else:
+            set_path(patch, f.path, f.after)
+    return patch
+
+
+class Executor:
+    def __init__(self, plan: Plan, desired: DesiredState, writer: Writer, observer: Observer, options: ApplyOptions):
+        self.plan, self.desired, self.writer, self.observer, self.options = plan, desired, writer, observer, options
+        self.changes = {c.address: c for c in plan.changes if c.action is not Action.NOOP}
+
+    def run(self, stop=None) -> ApplyResult:
+        graph = build_graph(self.changes.values())
+        outcomes = walk(graph, self._run_one, parallelism=self.options.parallelism, stop=stop,
+                        on_skip=lambda a, why: self.observer.on_done(a, Outcome(Status.SKIPPED, why)))
+        return ApplyResult(outcomes, self.plan)
+
+    def _run_one(self, addr: Address) -> str:
+        change = self.changes[addr]
+        self.observer.on_start(addr, change.action)
+        try:
+            message = self._with_retries(addr, lambda: self._act(change))
+        except Exception as exc:
+            self.observer.on_done(addr, Outcome(Status.FAILED, str(exc)))
+            raise
+        self.observer.on_done(addr, Outcome(Status.DONE, message))
+        return message
+
+    def _with_retries(self, addr: Address, fn):
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return fn()
+            except Exception as exc:  # the policy decides what is transient
+                decision = self.options.retry(exc, attempt)
+                if not decision.retry:
+                    raise
+                self.observer.on_retry(addr, attempt, str(exc), decision.sleep)
+                self.options.sleep(decision.sleep)
+
+    def _act(self, change: Change) -> str:
+        addr = change.address
+        if change.action is Action.CREATE:
+            return self._create(addr)
+        if change.action is Action.UPDATE:
+            return self._update(change, change.live_version)
+        if change.action is Action.DELETE:
+            try:
+                self.writer.delete(addr, change.live_version)
+            except Conflict:
+                raise UnsafeChange(f"{addr} changed since the plan; not deleted. Run plan again.") from None
+            return "destroyed"
+        if change.action is Action.REPLACE:
+            try:
+                self.writer.delete(addr, change.live_version)
+            except Conflict:
+                raise UnsafeChange(f"{addr} changed since the plan; not replaced. Run plan again.") from None
+            self._wait_gone(addr)
+            return self._create(addr)
+        raise ValueError(f"no executor for {change.action}")
+
+    def _create(self, addr: Address) -> str:
+        want = self.desired.objects[addr]
+        try:
+            self.writer.create(addr, to_manifest(want))
+        except Conflict as exc:
+            if exc.reason != "AlreadyExists":
+                raise
+            live = self.writer.get(addr)
+            if live is not None and not field_changes(want, live):
+                return "already exists with the planned content"
+            raise UnsafeChange(f"{addr} was created by someone else since the plan; run plan again") from None
+        return "created"
+
+    def _update(self, change: Change, version: str | None) -> str:
+        try:
+            self.writer.patch(change.address, merge_patch(change, self.desired, version))
+            return "updated"
+        except Conflict:
+            pass
+        live = self.writer.get(change.address)
+        if live is None:
+            raise UnsafeChange(f"{change.address} was deleted by someone else since the plan; run plan again")
+        now = {f.path: f for f in field_changes(self.desired.objects[change.address], live)}
+        for f in change.fields:
+            current = now.get(f.path)
+            if current is None:
+                continue  # already as planned
+            if (current.before, current.after) != (f.before, f.after):
+                raise UnsafeChange(
+                    f"{change.address} changed since the plan: {path_str(f.path)} is now {current.before!r} "
+                    f"(planned from {f.before!r}); not overwritten. Run plan again.")
+        self.writer.patch(change.address, merge_patch(change, self.desired, live["metadata"]["resourceVersion"]))
+        return "updated (re-read after a concurrent change)"
+
+    def _wait_gone(self, addr: Address, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.writer.get(addr) is not None:
+            if time.monotonic() > deadline:
+                raise UnsafeChange(f"{addr} was not deleted within {timeout:.0f}s (finalizers?)")
+            self.options.sleep(0.2)
