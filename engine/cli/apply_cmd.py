@@ -94,8 +94,7 @@ def apply(
         term.out(f"\nApply complete! {added} added, {changed} changed, {destroyed} destroyed.")
         return
     failed = [(a, o) for a, o in outcome.outcomes.items() if o.status is Status.FAILED]
-    skipped = [(a, o) for a, o in outcome.outcomes.items() if o.status is not Status.DONE and o not in
-               [f[1] for f in failed]]
+    skipped = [(a, o) for a, o in outcome.outcomes.items() if o.status in (Status.SKIPPED, Status.NOT_STARTED)]
     term.out(f"\nApply failed: {added} added, {changed} changed, {destroyed} destroyed; "
              f"{len(failed)} failed, {len(skipped)} not done.")
     for a, o in failed:

@@ -36,6 +36,8 @@ class _TLSServer(ThreadingHTTPServer):
         self.app = app
         self.connections: set = set()
         self.connections_lock = threading.Lock()
+        self.streams = 0
+        self.streams_done = threading.Condition(self.connections_lock)
         super().__init__(address, handler)
 
     def finish_request(self, request, client_address) -> None:
@@ -60,8 +62,10 @@ class _TLSServer(ThreadingHTTPServer):
             except OSError:
                 pass
 
-    def close_connections(self) -> None:
+    def close_connections(self, grace: float = 2.0) -> None:
+        """Close every connection, after giving open watches `grace` seconds to end their streams."""
         with self.connections_lock:
+            self.streams_done.wait_for(lambda: self.streams == 0, timeout=grace)
             conns = list(self.connections)
         for conn in conns:
             try:
@@ -149,6 +153,16 @@ class _Handler(BaseHTTPRequestHandler):
             return True
 
     def _stream(self, stream: WatchStream) -> None:
+        with self.server.connections_lock:
+            self.server.streams += 1
+        try:
+            self._stream_events(stream)
+        finally:
+            with self.server.connections_lock:
+                self.server.streams -= 1
+                self.server.streams_done.notify_all()
+
+    def _stream_events(self, stream: WatchStream) -> None:
         self.close_connection = True
         self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
                          b"Cache-Control: no-cache, private\r\n\r\n")

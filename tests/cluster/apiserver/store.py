@@ -11,6 +11,7 @@ import logging
 import threading
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Callable
 
 from . import errors, managed
@@ -67,7 +68,7 @@ class Store:
         self._types: dict[GVR, ResourceType] = {}
         self._data: dict[GVR, dict[str, _Entry]] = {}
         self._keys: dict[GVR, list[str]] = {}
-        self._history: deque[tuple[int, str, GVR, _Entry]] = deque()
+        self._history: deque[tuple[int, str, GVR, _Entry, _Entry | None]] = deque()
         self._history_size = history
         self._compacted = 0
         self._watchers: list[Watcher] = []
@@ -332,7 +333,7 @@ class Store:
             if key not in data:
                 bisect.insort(keys, key)
             data[key] = entry
-        self._history.append((self._rv, event, rt.gvr, entry))
+        self._history.append((self._rv, event, rt.gvr, entry, old))
         if len(self._history) > self._history_size:
             self._compacted = self._history.popleft()[0]
         for watcher in self._watchers:
@@ -360,9 +361,11 @@ class Store:
                     raise errors.bad_request(f'invalid resource version: "{resource_version}"') from None
                 if since < self._compacted:
                     raise errors.expired(f"too old resource version: {since} ({self._compacted + 1})")
-                for rv, event, event_gvr, entry in self._history:
-                    if rv > since and event_gvr == rt.gvr:
-                        watcher.offer(event, event_gvr, entry, None)
+                first = self._history[0][0] if self._history else self._rv + 1
+                # resourceVersions in the history are consecutive: start right after `since`
+                for _, event, event_gvr, entry, old in islice(self._history, max(0, since + 1 - first), None):
+                    if event_gvr == rt.gvr:
+                        watcher.offer(event, event_gvr, entry, old)
             self._watchers.append(watcher)
             watcher.on_close = self._forget
             return watcher
