@@ -40,6 +40,14 @@ def cluster(cluster_factory: Callable[..., Cluster]) -> Cluster:
 
 
 @pytest.fixture
+def velero_sim(cluster: Cluster, s3):
+    """The Velero simulator attached to `cluster` (S3: the `s3` fixture's moto); drive it with
+    `cluster.clock.advance(...)` then `cluster.step()`."""
+    from .velero_sim import VeleroSimulator
+    return cluster.attach(VeleroSimulator(cluster.store, cluster.clock, s3.url))
+
+
+@pytest.fixture
 def kubeconfig(cluster: Cluster, tmp_path: Path) -> Path:
     return cluster.write_kubeconfig(tmp_path / "kubeconfig")
 

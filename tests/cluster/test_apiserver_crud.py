@@ -83,6 +83,12 @@ def test_namespace_must_exist_and_names_must_be_valid(co: client.CustomObjectsAp
     with pytest.raises(ApiException) as err:
         co.create_namespaced_custom_object(G, V, "nowhere", "schedules", schedule("x"))
     assert err.value.status == 404 and status_of(err.value)["message"] == 'namespaces "nowhere" not found'
+    copied = co.create_namespaced_custom_object(G, V, NS, "schedules", schedule("orig"))
+    copied["metadata"]["name"] = "copy"
+    with pytest.raises(ApiException) as err:  # a copied object still carrying its resourceVersion
+        co.create_namespaced_custom_object(G, V, NS, "schedules", copied)
+    assert err.value.status == 500
+    assert status_of(err.value)["message"] == "resourceVersion should not be set on objects to be created"
     with pytest.raises(ApiException) as err:
         co.create_namespaced_custom_object(G, V, NS, "schedules", schedule("Bad_Name"))
     body = status_of(err.value)

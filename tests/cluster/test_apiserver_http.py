@@ -29,6 +29,8 @@ def test_version_and_plain_discovery(http) -> None:
     velero = http.request("GET", "/apis/velero.io/v1").json()
     bsl = next(r for r in velero["resources"] if r["name"] == "backupstoragelocations")
     assert bsl["shortNames"] == ["bsl"] and bsl["kind"] == "BackupStorageLocation" and bsl["namespaced"]
+    group = http.request("GET", "/apis/velero.io").json()
+    assert group["kind"] == "APIGroup" and group["preferredVersion"]["groupVersion"] == "velero.io/v1"
     core = {r["name"] for r in http.request("GET", "/api/v1").json()["resources"]}
     assert {"namespaces", "secrets", "configmaps", "namespaces/status"} <= core
 
@@ -140,3 +142,26 @@ def test_request_counter_in_process_and_over_http(cluster, api_client, http) -> 
     assert added.status == 201
     assert http.request("GET", "/apis/velero.io/v1/backups").status == 500
     assert http.request("GET", "/apis/velero.io/v1/backups").status == 200
+
+
+def test_bodies_without_content_type_or_chunked_are_json(cluster, http) -> None:
+    conn = http.connection()
+    body = json.dumps({"metadata": {"name": "chunked"}, "data": {"k": "v"}}).encode()
+    conn.request("POST", "/api/v1/namespaces/default/configmaps", body=iter([body[:10], body[10:]]),
+                 headers={"Authorization": f"Bearer {cluster.token}"}, encode_chunked=True)
+    answer = conn.getresponse()
+    assert answer.status == 201 and json.loads(answer.read())["data"] == {"k": "v"}
+    conn.close()
+
+
+def test_a_watch_ends_when_its_client_goes_away(cluster, http) -> None:
+    conn = http.connection()
+    conn.request("GET", "/apis/velero.io/v1/namespaces/velero/backups?watch=true",
+                 headers={"Authorization": f"Bearer {cluster.token}"})
+    assert conn.getresponse().status == 200
+    assert cluster.store.events.watcher_count == 1
+    conn.close()
+    deadline = time.monotonic() + 5
+    while cluster.store.events.watcher_count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert cluster.store.events.watcher_count == 0

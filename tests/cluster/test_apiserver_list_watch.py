@@ -103,7 +103,7 @@ def test_watch_selection_changes_are_added_and_deleted(http, cluster) -> None:
 
 
 def test_watch_from_a_compacted_resource_version_is_gone(co, cluster) -> None:
-    cluster.store._history_size = 5  # compact aggressively for this test
+    cluster.store.events.size = 5  # compact aggressively for this test
     add_backups(cluster, 10)
     with pytest.raises(ApiException) as err:
         for _ in watch.Watch().stream(co.list_namespaced_custom_object, G, V, NS, "backups",

@@ -124,3 +124,17 @@ def test_schema_violation_and_unknown_field_print_like_a_real_cluster(kubectl, t
 def test_wrong_token_is_refused(kubectl, kubeconfig) -> None:
     refused = kubectl("get", "bsl", "-n", NS, "--token=wrong")
     assert refused.returncode == 1 and "You must be logged in to the server" in refused.stderr
+
+
+def test_create_commands_that_send_protobuf(kubectl, cluster) -> None:
+    assert kubectl("create", "namespace", "app").stdout.strip() == "namespace/app created"
+    secret = kubectl("create", "secret", "generic", "cloud-credentials", "-n", "app", "--from-literal=cloud=key")
+    assert secret.stdout.strip() == "secret/cloud-credentials created", secret.stderr
+    configmap = kubectl("create", "configmap", "settings", "-n", "app", "--from-literal=a=b")
+    assert configmap.returncode == 0, configmap.stderr
+    deployment = kubectl("create", "deployment", "web", "-n", "app", "--image=nginx:1", "--replicas=2")
+    assert deployment.returncode == 0, deployment.stderr
+    assert cluster.store.get(("", "v1", "secrets"), "app", "cloud-credentials")["data"] == {"cloud": "a2V5"}
+    assert cluster.store.get(("", "v1", "configmaps"), "app", "settings")["data"] == {"a": "b"}
+    web = cluster.store.get(("apps", "v1", "deployments"), "app", "web")
+    assert web["spec"]["replicas"] == 2 and web["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1"

@@ -129,6 +129,8 @@ def _set_namespace(rt: ResourceType, namespace: str | None, meta: dict) -> None:
 
 def _prepare_create(rt: ResourceType, obj: dict, now) -> None:
     meta = obj["metadata"]
+    if meta.get("resourceVersion"):  # etcd3 store.Create refuses it, unwrapped: a 500 without reason
+        raise errors.ApiError(500, "", "resourceVersion should not be set on objects to be created")
     if not meta.get("name") and meta.get("generateName"):
         meta["name"] = meta["generateName"] + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
     for key in ("resourceVersion", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"):

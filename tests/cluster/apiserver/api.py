@@ -7,7 +7,7 @@ from typing import Callable
 
 from . import errors, writes
 from .errors import ApiError
-from .resources import ResourceType
+from .resources import CRD_GVR, ResourceType
 from .routing import Request, Response, Target
 from .selectors import parse_field_selector, parse_label_selector
 from .store import Store
@@ -61,8 +61,8 @@ def handle(store: Store, target: Target, request: Request) -> Response | WatchSt
     if target.verb == "watch":
         return _watch(store, rt, target, request)
     operation = writes.OPERATIONS.get(target.verb)
-    if operation is None:
-        raise errors.method_not_allowed(request.method, rt.plural, rt.group)
+    if operation is None or rt.gvr == CRD_GVR:  # CRDs are installed in-process (Store.register_crd)
+        raise errors.method_not_allowed(target.verb, rt.plural, rt.group)
     return operation(store, rt, target, request)
 
 

@@ -114,8 +114,8 @@ def normalize(rt: ResourceType, obj: dict, *, creating: bool) -> None:
         spec.setdefault("replicas", 1)
         spec.setdefault("revisionHistoryLimit", 10)
         spec.setdefault("progressDeadlineSeconds", 600)
-        spec.setdefault("strategy", {"type": "RollingUpdate",
-                                     "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}})
+        if not (spec.get("strategy") or {}).get("type"):
+            spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}}
 
 
 def validate(rt: ResourceType, obj: dict) -> list[FieldError]:

@@ -22,8 +22,9 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def status(self) -> dict:
-        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason}
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": self.message}
+        if self.reason:
+            body["reason"] = self.reason
         if self.details is not None:
             body["details"] = self.details
         body["code"] = self.code
@@ -85,6 +86,9 @@ def forbidden(resource: str, group: str, name: str, why: str) -> ApiError:
 
 
 def method_not_allowed(verb: str, resource: str, group: str) -> ApiError:
+    if not resource:
+        return ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
+                        {})
     return ApiError(405, "MethodNotAllowed",
                     f"{verb} is not supported on resources of kind \"{_qualified(resource, group)}\"",
                     _details("", group, resource))

@@ -42,7 +42,7 @@ def to_fields_v1(paths: set[Path]) -> dict:
         node = root
         for i, key in enumerate(path):
             node = node.setdefault(f"f:{key}", {})
-            if i < len(path) - 1:
+            if i < len(path) - 1 and (i, key) != (0, "metadata"):
                 node.setdefault(".", {})
     return root
 

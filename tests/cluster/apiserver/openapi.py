@@ -11,8 +11,9 @@ from functools import lru_cache
 
 from .resources import ResourceType
 
-_CR_PATCH = ("application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")
-_BUILTIN_PATCH = _CR_PATCH + ("application/strategic-merge-patch+json",)
+# The server accepts strategic merge for built-ins, but the documents do not announce it: with the shallow
+# built-in schemas here, kubectl would compute its patches from them instead of its compiled-in types.
+_PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")
 
 
 def _param(name: str, where: str = "query", kind: str = "string", required: bool = False) -> dict:
@@ -44,7 +45,7 @@ def _paths(rt: ResourceType) -> dict:
     path_params = ([_param("namespace", "path", required=True)] if rt.namespaced else [])
     write = ("dryRun", "fieldManager", "fieldValidation")
     item_params = path_params + [_param("name", "path", required=True)]
-    patch_types = _CR_PATCH if rt.custom else _BUILTIN_PATCH
+    patch_types = _PATCH_TYPES
     paths = {
         base: {"parameters": path_params,
                "get": _operation(rt, "list", f"list{scope}{rt.kind}", params=("labelSelector", "fieldSelector",

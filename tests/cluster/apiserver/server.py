@@ -31,6 +31,7 @@ DEBUG_PREFIX = "/debug/testcluster/"
 class _TLSServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
 
     def __init__(self, address, handler, app: "ApiServer") -> None:
         self.app = app
@@ -87,6 +88,14 @@ class _Handler(BaseHTTPRequestHandler):
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 
     def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts = []
+            while (size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)) > 0:
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(parts)
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
@@ -258,6 +267,10 @@ class ApiServer:
                 return json_response(200, discovery.api_versions(f"{self._address[0]}:{self._port()}"))
             return json_response(200, discovery.api_group_list(types))
         parts = path.strip("/").split("/")
+        if parts[0] == "apis" and len(parts) == 2:
+            group = next((g for g in discovery.api_group_list(types)["groups"] if g["name"] == parts[1]), None)
+            if group is not None:
+                return json_response(200, {"kind": "APIGroup", "apiVersion": "v1", **group})
         if parts[0] in ("api", "apis") and len(parts) == (2 if parts[0] == "api" else 3):
             listing = discovery.resource_list(types, "" if parts[0] == "api" else parts[1], parts[-1])
             if listing is not None:

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import bisect
 import json
-import logging
 import threading
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Callable
 
 from . import errors, managed
 from .admission import admit, copy_json
 from .builtins import BUILTIN_TYPES
 from .errors import ApiError
+from .events import EventLog
 from .meta import format_time
 from .paging import decode_continue, encode_continue
 from .patch import merge_patch
@@ -26,7 +25,6 @@ from .selectors import Predicate, parse_label_selector
 from .watchers import Watcher
 
 __all__ = ["GVR", "ApiError", "Store", "WriteResult"]
-log = logging.getLogger(__name__)
 Callback = Callable[[str, GVR, dict], None]
 Hook = Callable[[ResourceType, "dict | None", dict], None]
 
@@ -68,14 +66,7 @@ class Store:
         self._types: dict[GVR, ResourceType] = {}
         self._data: dict[GVR, dict[str, _Entry]] = {}
         self._keys: dict[GVR, list[str]] = {}
-        self._history: deque[tuple[int, str, GVR, _Entry, _Entry | None]] = deque()
-        self._history_size = history
-        self._compacted = 0
-        self._watchers: list[Watcher] = []
-        self._subscribers: list[Callback] = []
-        self._pending: deque[tuple[str, GVR, _Entry]] = deque()
-        self._dispatch_lock = threading.Lock()
-        self._local = threading.local()
+        self.events = EventLog(self._lock, history)
         self._snapshots: OrderedDict[tuple[GVR, int], tuple[list[str], dict[str, _Entry]]] = OrderedDict()
         self._snapshot_size = snapshots
         for rt in BUILTIN_TYPES:
@@ -145,7 +136,7 @@ class Store:
             keys, data = self._keys[rt.gvr], self._data[rt.gvr]
             if continue_token:
                 rv, start = decode_continue(continue_token)
-                if rv < self._compacted:
+                if rv < self.events.compacted:
                     raise errors.expired("The provided continue parameter is too old to display a consistent "
                                          "list result. You can start a new list without the continue parameter.")
                 keys, data = self._snapshots.get((rt.gvr, rv), (keys, data))
@@ -218,7 +209,7 @@ class Store:
             if dry_run:
                 return WriteResult(_Entry(new).raw, admitted.warnings, created=True, deleted=False)
             entry = self._commit(rt, key, new, "ADDED", None)
-        self._dispatch()
+        self.events.dispatch()
         return WriteResult(entry.raw, admitted.warnings, created=True, deleted=False)
 
     def replace(self, gvr: GVR, namespace: str | None, name: str, obj: dict, *, dry_run: bool = False) -> dict:
@@ -268,7 +259,7 @@ class Store:
             if dry_run:
                 return WriteResult(_Entry(new).raw, admitted.warnings, deleted=False)
             entry = self._commit(rt, key, new, "DELETED" if finished else "MODIFIED", current)
-        self._dispatch()
+        self.events.dispatch()
         return WriteResult(entry.raw, admitted.warnings, deleted=finished)
 
     def delete(self, gvr: GVR, namespace: str | None, name: str, *, dry_run: bool = False,
@@ -308,7 +299,7 @@ class Store:
                     self._empty_namespace(name)
                 entry = self._commit(rt, key, json.loads(current.raw), "DELETED", current)
                 deleted = True
-        self._dispatch()
+        self.events.dispatch()
         return WriteResult(entry.raw, deleted=deleted)
 
     def _empty_namespace(self, namespace: str) -> None:
@@ -333,13 +324,7 @@ class Store:
             if key not in data:
                 bisect.insort(keys, key)
             data[key] = entry
-        self._history.append((self._rv, event, rt.gvr, entry, old))
-        if len(self._history) > self._history_size:
-            self._compacted = self._history.popleft()[0]
-        for watcher in self._watchers:
-            watcher.offer(event, rt.gvr, entry, old)
-        if self._subscribers:
-            self._pending.append((event, rt.gvr, entry))
+        self.events.record(self._rv, event, rt.gvr, entry, old)
         return entry
 
     # ----- change notification
@@ -359,59 +344,16 @@ class Store:
                     since = int(resource_version)
                 except ValueError:
                     raise errors.bad_request(f'invalid resource version: "{resource_version}"') from None
-                if since < self._compacted:
-                    raise errors.expired(f"too old resource version: {since} ({self._compacted + 1})")
-                first = self._history[0][0] if self._history else self._rv + 1
-                # resourceVersions in the history are consecutive: start right after `since`
-                for _, event, event_gvr, entry, old in islice(self._history, max(0, since + 1 - first), None):
-                    if event_gvr == rt.gvr:
-                        watcher.offer(event, event_gvr, entry, old)
-            self._watchers.append(watcher)
-            watcher.on_close = self._forget
+                self.events.replay(watcher, since)
+            self.events.add(watcher)
             return watcher
 
-    def _forget(self, watcher: Watcher) -> None:
-        with self._lock:
-            if watcher in self._watchers:
-                self._watchers.remove(watcher)
-
     def close_watchers(self) -> None:
-        with self._lock:
-            watchers, self._watchers = self._watchers, []
-        for watcher in watchers:
-            watcher.close()
+        self.events.close_watchers()
 
     def subscribe(self, callback: Callback) -> Callable[[], None]:
         """Call callback(event_type, gvr, obj) after every committed change; returns the unsubscribe."""
-        with self._lock:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-        return unsubscribe
-
-    def _dispatch(self) -> None:
-        # Callbacks run outside the store lock, in commit order; one that writes is not re-entered.
-        if getattr(self._local, "dispatching", False):
-            return
-        self._local.dispatching = True
-        try:
-            with self._dispatch_lock:
-                while True:
-                    with self._lock:
-                        if not self._pending:
-                            return
-                        event, gvr, entry = self._pending.popleft()
-                        callbacks = list(self._subscribers)
-                    for callback in callbacks:
-                        try:
-                            callback(event, gvr, json.loads(entry.raw))
-                        except Exception:  # a broken subscriber must not break writers
-                            log.exception("store subscriber failed")
-        finally:
-            self._local.dispatching = False
+        return self.events.subscribe(callback)
 
 
 @dataclass

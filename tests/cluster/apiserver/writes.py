@@ -5,7 +5,7 @@ import json
 
 import yaml
 
-from . import errors, patch
+from . import errors, patch, protobuf
 from .errors import success_status
 from .resources import ResourceType
 from .routing import Request, Response, Target
@@ -32,8 +32,10 @@ def _decode(raw: bytes, content_type: str, rt: ResourceType) -> object:
 def body(request: Request, rt: ResourceType) -> object:
     """The request body as JSON data; no Content-Type is read as JSON, as kube-apiserver does."""
     content_type = _content_type(request)
+    if content_type == "application/vnd.kubernetes.protobuf" and not rt.custom:
+        return protobuf.decode(request.body, rt.kind)
     if content_type not in ("", "application/json", "application/yaml", "*/*"):
-        raise errors.unsupported_media_type(content_type, _BODY_TYPES)
+        raise errors.unsupported_media_type(content_type, _BODY_TYPES if not rt.custom else _BODY_TYPES[:2])
     return _decode(request.body, content_type, rt)
 
 
