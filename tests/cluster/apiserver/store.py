@@ -236,12 +236,7 @@ class Store:
         A write that changes nothing keeps resourceVersion and sends no event, as a real server does.
         """
         with self._lock:
-            rt = self.resource_type(gvr)
-            ns = namespace if rt.namespaced else None
-            key = _key(ns, name)
-            current = self._data[rt.gvr].get(key)
-            if current is None:
-                raise errors.not_found(rt.plural, rt.group, name)
+            rt, ns, key, current = self._stored(gvr, namespace, name)
             old = json.loads(current.raw)
             body = make(old)
             now = self.clock.now()
@@ -262,6 +257,16 @@ class Store:
         self.events.dispatch()
         return WriteResult(entry.raw, admitted.warnings, deleted=finished)
 
+    def _stored(self, gvr: GVR, namespace: str | None, name: str):
+        """(resource type, namespace as stored, key, entry) of an existing object; 404 otherwise. Hold the lock."""
+        rt = self.resource_type(gvr)
+        ns = namespace if rt.namespaced else None
+        key = _key(ns, name)
+        current = self._data[rt.gvr].get(key)
+        if current is None:
+            raise errors.not_found(rt.plural, rt.group, name)
+        return rt, ns, key, current
+
     def delete(self, gvr: GVR, namespace: str | None, name: str, *, dry_run: bool = False,
                preconditions: dict | None = None) -> dict:
         """Delete (or, with finalizers, mark for deletion); returns the object as last stored."""
@@ -270,12 +275,7 @@ class Store:
     def delete_raw(self, gvr: GVR, namespace: str | None, name: str, *, dry_run: bool = False,
                    preconditions: dict | None = None) -> WriteResult:
         with self._lock:
-            rt = self.resource_type(gvr)
-            ns = namespace if rt.namespaced else None
-            key = _key(ns, name)
-            current = self._data[rt.gvr].get(key)
-            if current is None:
-                raise errors.not_found(rt.plural, rt.group, name)
+            rt, ns, key, current = self._stored(gvr, namespace, name)
             meta = current.obj["metadata"]
             for field_name, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
                 wanted = (preconditions or {}).get(field_name)
