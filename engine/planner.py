@@ -15,6 +15,17 @@ class PlanResult:
     plan: Plan
     policy_warnings: tuple[Diagnostic, ...]
     desired: object = None  # DesiredState: what apply writes
+    live: object = None  # LiveState: what the plan was made against
+    policy: object = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The policy loaded and turned into desired objects: everything a plan needs but the live state."""
+
+    policy: object
+    warnings: tuple[Diagnostic, ...]
+    desired: object
 
 
 def parse_now(text: str | None) -> datetime:
@@ -39,15 +50,25 @@ def read_live(state_path: Path | None, kube, namespace: str):
         return read_cluster(api, namespace)
 
 
-def plan_from_files(policy_path: Path, state_path: Path | None, *, kube=None, prune: bool = False,
-                    targets: tuple[str, ...] = (), now: str | None = None, env=None) -> PlanResult:
+def prepare(policy_path: Path, env=None) -> Prepared:
     from engine.model import build_desired
-    from engine.plan.build import PlanOptions, make_plan
     from engine.spec import load_policy
 
     env = os.environ if env is None else env
     policy, warnings = load_policy(policy_path, strict_sources=True, env=env)
-    desired = build_desired(policy, env)
-    live = read_live(state_path, kube, policy.velero_namespace)
-    plan = make_plan(desired, live, PlanOptions(now=parse_now(now), prune=prune, targets=targets))
-    return PlanResult(plan, tuple(warnings), desired)
+    return Prepared(policy, tuple(warnings), build_desired(policy, env))
+
+
+def plan_against(prepared: Prepared, live, *, prune: bool = False, targets: tuple[str, ...] = (),
+                 now: str | None = None) -> PlanResult:
+    from engine.plan.build import PlanOptions, make_plan
+
+    plan = make_plan(prepared.desired, live, PlanOptions(now=parse_now(now), prune=prune, targets=targets))
+    return PlanResult(plan, prepared.warnings, prepared.desired, live, prepared.policy)
+
+
+def plan_from_files(policy_path: Path, state_path: Path | None, *, kube=None, prune: bool = False,
+                    targets: tuple[str, ...] = (), now: str | None = None, env=None) -> PlanResult:
+    prepared = prepare(policy_path, env)
+    live = read_live(state_path, kube, prepared.policy.velero_namespace)
+    return plan_against(prepared, live, prune=prune, targets=targets, now=now)

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from engine.addr import Address
 from engine.apply.retry import Backoff, RetryPolicy
+from engine.apply.waits import Pending, location_check, restore_check, wait
 from engine.apply.walk import Outcome, Status, walk
 from engine.apply.writer import Conflict
 from engine.diff import field_changes, path_str
@@ -25,6 +26,7 @@ class Observer(Protocol):
     def on_start(self, address: Address, action: Action) -> None: ...
     def on_retry(self, address: Address, attempt: int, error: str, sleep: float) -> None: ...
     def on_done(self, address: Address, outcome: Outcome) -> None: ...
+    def on_wait(self, address: Address, pending: Pending, elapsed: float) -> None: ...
 
 
 class Writer(Protocol):
@@ -39,12 +41,17 @@ class ApplyOptions:
     parallelism: int = 8
     retry: RetryPolicy = field(default_factory=Backoff)
     sleep: object = time.sleep
+    wait: bool = True  # wait for Velero: locations validated, restores finished
+    timeout: float = 600.0  # seconds, per wait
+    poll: float = 1.0
+    clock: object = time.monotonic
 
 
 @dataclass(frozen=True)
 class ApplyResult:
     outcomes: dict[Address, Outcome]
     plan: Plan
+    interrupted: bool = False
 
     def count(self, status: Status, actions: tuple[Action, ...]) -> int:
         by = {c.address: c.action for c in self.plan.changes}
@@ -86,16 +93,21 @@ class Executor:
         self.changes = {c.address: c for c in plan.changes if c.action is not Action.NOOP}
 
     def run(self, stop=None) -> ApplyResult:
+        import threading
+
+        self.stop = stop = stop or threading.Event()
         graph = build_graph(self.changes.values())
         outcomes = walk(graph, self._run_one, parallelism=self.options.parallelism, stop=stop,
                         on_skip=lambda a, why: self.observer.on_done(a, Outcome(Status.SKIPPED, why)))
-        return ApplyResult(outcomes, self.plan)
+        return ApplyResult(outcomes, self.plan, interrupted=stop.is_set())
 
     def _run_one(self, addr: Address) -> str:
         change = self.changes[addr]
         self.observer.on_start(addr, change.action)
         try:
-            message = self._with_retries(addr, lambda: self._act(change))
+            message, written = self._with_retries(addr, lambda: self._act(change))
+            if self.options.wait:
+                message = self._wait_for_velero(change, written, message)
         except Exception as exc:
             self.observer.on_done(addr, Outcome(Status.FAILED, str(exc)))
             raise
@@ -115,7 +127,23 @@ class Executor:
                 self.observer.on_retry(addr, attempt, str(exc), decision.sleep)
                 self.options.sleep(decision.sleep)
 
-    def _act(self, change: Change) -> str:
+    def _wait_for_velero(self, change: Change, written: dict | None, message: str) -> str:
+        addr = change.address
+        if addr.kind == "BackupStorageLocation" and change.action is not Action.DELETE:
+            before = ((written or {}).get("status") or {}).get("lastValidationTime")
+            check, what = location_check(addr, before), "for Velero to validate the location"
+        elif addr.kind == "Restore" and change.action is Action.CREATE:
+            check, what = restore_check(addr), "for the restore to finish"
+        else:
+            return message
+        on_wait = getattr(self.observer, "on_wait", None) or (lambda *a: None)
+        outcome = wait(lambda: self._with_retries(addr, lambda: self.writer.get(addr)), check,
+                       timeout=self.options.timeout, what=what, on_progress=lambda p, t: on_wait(addr, p, t),
+                       sleep=self.options.sleep, clock=self.options.clock, poll=self.options.poll,
+                       stop=self.stop)
+        return f"{message}; {outcome}"
+
+    def _act(self, change: Change) -> tuple[str, dict | None]:
         addr = change.address
         if change.action is Action.CREATE:
             return self._create(addr)
@@ -126,7 +154,7 @@ class Executor:
                 self.writer.delete(addr, change.live_version)
             except Conflict:
                 raise UnsafeChange(f"{addr} changed since the plan; not deleted. Run plan again.") from None
-            return "destroyed"
+            return "destroyed", None
         if change.action is Action.REPLACE:
             try:
                 self.writer.delete(addr, change.live_version)
@@ -136,23 +164,21 @@ class Executor:
             return self._create(addr)
         raise ValueError(f"no executor for {change.action}")
 
-    def _create(self, addr: Address) -> str:
+    def _create(self, addr: Address) -> tuple[str, dict | None]:
         want = self.desired.objects[addr]
         try:
-            self.writer.create(addr, to_manifest(want))
+            return "created", self.writer.create(addr, to_manifest(want))
         except Conflict as exc:
             if exc.reason != "AlreadyExists":
                 raise
             live = self.writer.get(addr)
             if live is not None and not field_changes(want, live):
-                return "already exists with the planned content"
+                return "already exists with the planned content", None
             raise UnsafeChange(f"{addr} was created by someone else since the plan; run plan again") from None
-        return "created"
 
-    def _update(self, change: Change, version: str | None) -> str:
+    def _update(self, change: Change, version: str | None) -> tuple[str, dict | None]:
         try:
-            self.writer.patch(change.address, merge_patch(change, self.desired, version))
-            return "updated"
+            return "updated", self.writer.patch(change.address, merge_patch(change, self.desired, version))
         except Conflict:
             pass
         live = self.writer.get(change.address)
@@ -167,8 +193,9 @@ class Executor:
                 raise UnsafeChange(
                     f"{change.address} changed since the plan: {path_str(f.path)} is now {current.before!r} "
                     f"(planned from {f.before!r}); not overwritten. Run plan again.")
-        self.writer.patch(change.address, merge_patch(change, self.desired, live["metadata"]["resourceVersion"]))
-        return "updated (re-read after a concurrent change)"
+        written = self.writer.patch(change.address,
+                                    merge_patch(change, self.desired, live["metadata"]["resourceVersion"]))
+        return "updated (re-read after a concurrent change)", written
 
     def _wait_gone(self, addr: Address, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

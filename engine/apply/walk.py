@@ -34,7 +34,8 @@ def walk(graph: nx.DiGraph, run: Callable[[Address], str], *, parallelism: int =
          ) -> dict[Address, Outcome]:
     """Run `run(address)` for every node in dependency order. `run` returns a message or raises.
 
-    When `stop` is set, nothing new starts; running actions finish, the rest are NOT_STARTED.
+    When `stop` is set (or Ctrl-C arrives), nothing new starts; running actions finish (they should
+    watch `stop` too), the rest are NOT_STARTED.
     """
     if parallelism < 1:
         raise ValueError("parallelism must be at least 1")
@@ -60,7 +61,11 @@ def walk(graph: nx.DiGraph, run: Callable[[Address], str], *, parallelism: int =
                 running[pool.submit(run, node)] = node
             if not running:
                 break  # stopped, or nothing can run
-            done, _ = wait(running, return_when=FIRST_COMPLETED, timeout=0.5)
+            try:
+                done, _ = wait(running, return_when=FIRST_COMPLETED, timeout=0.5)
+            except KeyboardInterrupt:  # Ctrl-C: start nothing new, let running actions end, report
+                stop.set()
+                continue
             for fut in done:
                 node = running.pop(fut)
                 try:

@@ -21,20 +21,36 @@ def plan(
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
                                            help="Exit 0 with no changes, 1 on error, 2 with changes."),
     no_color: bool = typer.Option(False, "--no-color"),
+    out: str = typer.Option(None, "--out", help="Save the plan for `snapplan apply PLAN` "
+                                                "(a bare NAME goes to plans/NAME.plan)."),
     now: str = typer.Option(None, "--now", hidden=True, help="Plan as of this RFC 3339 time (tests)."),
 ) -> None:
     """Show the changes that would make the cluster match the policy."""
-    from engine.planner import plan_from_files
-    from engine.state.kube import KubeTarget
+    from engine.apply.targets import ClusterTarget, LockOptions, StateFileTarget
     from engine.plan.jsonform import plan_to_json
     from engine.plan.text import render_text
+    from engine.planner import plan_against, prepare
+    from engine.state.kube import KubeTarget
 
     term = Terminal(no_color)
-    result = plan_from_files(file, state, kube=KubeTarget(kubeconfig, context), prune=prune,
-                             targets=tuple(target), now=now)
+    prepared = prepare(file)
+    where = StateFileTarget(state) if state else ClusterTarget(KubeTarget(kubeconfig, context),
+                                                                LockOptions(enabled=False))
+    with where.read_only(prepared.policy.velero_namespace) as (live, described):
+        result = plan_against(prepared, live, prune=prune, targets=tuple(target), now=now)
     for w in result.policy_warnings:
         term.warning(str(w))
     doc = plan_to_json(result.plan)
+    if out:
+        from engine.plan import saved as saved_plans
+
+        saved = saved_plans.build(policy_arg=str(file), policy=result.policy, desired=result.desired,
+                                  live=result.live, plan_json=doc, target=described,
+                                  options={"prune": prune, "targets": list(target)})
+        if kubeconfig and not state:
+            saved["kubeconfig"] = str(Path(kubeconfig).resolve())
+        path = saved_plans.write(saved_plans.output_path(out), saved)
+        term.err(f"Saved the plan to {path}. Apply exactly this plan with: snapplan apply {path}")
     if as_json:
         term.out(json.dumps(doc, indent=2))
     else:

@@ -57,6 +57,19 @@ def api_client(target: KubeTarget):
     return client.ApiClient(cfg)
 
 
+def context_name(target: KubeTarget) -> str | None:
+    """The context a target resolves to (the kubeconfig's current one unless --context names one)."""
+    if target.context:
+        return target.context
+    from kubernetes import config
+
+    try:
+        _, active = config.list_kube_config_contexts(config_file=target.kubeconfig)
+    except Exception:  # in-cluster config, or a kubeconfig without contexts
+        return None
+    return (active or {}).get("name")
+
+
 @dataclass(frozen=True)
 class Response:
     status: int

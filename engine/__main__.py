@@ -1,0 +1,4 @@
+"""`python -m engine` is `snapplan`."""
+from engine.cli.app import main
+
+main()

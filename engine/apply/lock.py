@@ -1,0 +1,233 @@
+"""The apply lock: a coordination.k8s.io Lease `snapplan-lock` in Velero's namespace.
+
+One apply at a time per namespace. The holder renews the Lease while it works; a Lease not renewed
+within its duration is expired and the next apply takes it over (a crashed apply never blocks forever).
+Every write carries the resourceVersion it read, so two applies racing for the Lease cannot both win.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from engine.errors import SnapplanError
+
+LEASE_NAME = "snapplan-lock"
+
+
+class LockHeld(SnapplanError):
+    """Another apply holds the lock."""
+
+
+class LockError(SnapplanError):
+    """The lock cannot be taken or kept for a reason other than another holder (RBAC, API errors)."""
+
+
+def identity() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = f"uid {os.getuid()}"
+    return f"{user}@{socket.gethostname()} pid {os.getpid()}"
+
+
+def micro_time(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Holder:
+    identity: str
+    acquired: datetime | None
+    renewed: datetime | None
+    duration: int
+
+    @property
+    def expires(self) -> datetime | None:
+        last = self.renewed or self.acquired
+        return last + timedelta(seconds=self.duration) if last else None
+
+    def expired(self, now: datetime) -> bool:
+        return not self.identity or self.expires is None or now >= self.expires
+
+    @classmethod
+    def of(cls, lease: dict) -> "Holder":
+        spec = lease.get("spec") or {}
+        return cls(spec.get("holderIdentity") or "", parse_time(spec.get("acquireTime")),
+                   parse_time(spec.get("renewTime")), int(spec.get("leaseDurationSeconds") or 0))
+
+
+class LeaseLock:
+    """acquire() / release(), and a renewer thread in between (use it as a context manager)."""
+
+    def __init__(self, api, namespace: str, *, duration: int = 60, timeout: float = 0.0,
+                 who: str | None = None, on_wait: Callable[[Holder], None] | None = None,
+                 on_lost: Callable[[], None] = lambda: None,
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 sleep: Callable[[float], None] = time.sleep):
+        self.api, self.namespace, self.duration, self.timeout = api, namespace, duration, timeout
+        self.who = who or identity()
+        self.on_wait = on_wait or (lambda holder: None)
+        self.on_lost = on_lost
+        self.now, self.sleep = now, sleep
+        self.version: str | None = None
+        self.took_over: Holder | None = None
+        self.lost = threading.Event()
+        self.lost_reason = ""
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+        self._mutex = threading.Lock()
+
+    # --- HTTP -------------------------------------------------------------------------------------------
+    @property
+    def _path(self) -> str:
+        return f"/apis/coordination.k8s.io/v1/namespaces/{self.namespace}/leases"
+
+    def _call(self, method: str, path: str, body: dict | None = None):
+        from engine.state.kube import request
+
+        resp = request(self.api, method, path, body=body, timeout=15)
+        if resp.status == 403:
+            raise LockError(
+                f"not allowed to {method} the Lease {self.namespace}/{LEASE_NAME}: "
+                f"{_message(resp)}; apply needs get, create, update and delete on leases.coordination.k8s.io "
+                f"in namespace {self.namespace} (or pass --no-lock if you coordinate applies yourself)")
+        if resp.status == 404 and method == "POST":
+            raise LockError(f"cannot create the Lease {LEASE_NAME}: namespace {self.namespace} does not exist")
+        return resp
+
+    def _spec(self, acquired: datetime, transitions: int) -> dict:
+        return {"holderIdentity": self.who, "leaseDurationSeconds": self.duration,
+                "acquireTime": micro_time(acquired), "renewTime": micro_time(self.now()),
+                "leaseTransitions": transitions}
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+    def acquire(self) -> None:
+        started = time.monotonic()
+        while True:
+            resp = self._call("GET", f"{self._path}/{LEASE_NAME}")
+            if resp.status == 404:
+                body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                        "metadata": {"name": LEASE_NAME, "namespace": self.namespace,
+                                     "labels": {"app.kubernetes.io/managed-by": "snapplan"}},
+                        "spec": self._spec(self.now(), 0)}
+                created = self._call("POST", self._path, body)
+                if created.status == 201 or created.status == 200:
+                    self.version = created.json()["metadata"]["resourceVersion"]
+                    return
+                if created.status != 409:
+                    raise LockError(f"cannot create the Lease {LEASE_NAME}: {_message(created)}")
+                continue  # someone created it first: look again
+            if resp.status >= 400:
+                raise LockError(f"cannot read the Lease {self.namespace}/{LEASE_NAME}: {_message(resp)}")
+            lease = resp.json()
+            holder = Holder.of(lease)
+            if holder.expired(self.now()) or holder.identity == self.who:
+                if self._take(lease, holder):
+                    return
+                continue
+            if time.monotonic() - started >= self.timeout:
+                raise LockHeld(held_message(holder, self.namespace, self.now()))
+            self.on_wait(holder)
+            self.sleep(min(2.0, max(0.1, self.timeout - (time.monotonic() - started))))
+
+    def _take(self, lease: dict, holder: Holder) -> bool:
+        transitions = int((lease.get("spec") or {}).get("leaseTransitions") or 0) + 1
+        lease = {**lease, "spec": self._spec(self.now(), transitions)}
+        resp = self._call("PUT", f"{self._path}/{LEASE_NAME}", lease)
+        if resp.status == 409:
+            return False  # another apply moved first; look again
+        if resp.status >= 400:
+            raise LockError(f"cannot take over the Lease {LEASE_NAME}: {_message(resp)}")
+        self.version = resp.json()["metadata"]["resourceVersion"]
+        if holder.identity and holder.identity != self.who:
+            self.took_over = holder
+        return True
+
+    def renew(self) -> None:
+        with self._mutex:
+            if self.version is None:
+                return
+            resp = self._call("GET", f"{self._path}/{LEASE_NAME}")
+            if resp.status >= 400:
+                return  # a transient failure; the next renewal tries again well before expiry
+            lease = resp.json()
+            if Holder.of(lease).identity != self.who:
+                self.lost_reason = f"the lock was taken over by {Holder.of(lease).identity}"
+                self.lost.set()
+                self.version = None
+                self.on_lost()
+                return
+            spec = dict(lease["spec"], renewTime=micro_time(self.now()))
+            put = self._call("PUT", f"{self._path}/{LEASE_NAME}", {**lease, "spec": spec})
+            if put.status < 400:
+                self.version = put.json()["metadata"]["resourceVersion"]
+
+    def release(self) -> None:
+        """Delete the Lease if it is still ours. Never raises: releasing is best effort at exit."""
+        with self._mutex:
+            if self.version is None:
+                return
+            try:
+                for _ in range(3):
+                    resp = self._call("GET", f"{self._path}/{LEASE_NAME}")
+                    if resp.status >= 400 or Holder.of(resp.json()).identity != self.who:
+                        break
+                    version = resp.json()["metadata"]["resourceVersion"]
+                    gone = self._call("DELETE", f"{self._path}/{LEASE_NAME}",
+                                      {"kind": "DeleteOptions", "apiVersion": "v1",
+                                       "preconditions": {"resourceVersion": version}})
+                    if gone.status != 409:
+                        break
+            except SnapplanError:
+                pass
+            self.version = None
+
+    def _renew_loop(self) -> None:
+        period = max(self.duration / 3, 0.2)
+        while not self._stop.wait(period):
+            try:
+                self.renew()
+            except SnapplanError:
+                continue
+
+    def __enter__(self) -> "LeaseLock":
+        self.acquire()
+        self._renewer = threading.Thread(target=self._renew_loop, name="snapplan-lock", daemon=True)
+        self._renewer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=5)
+        self.release()
+
+
+def held_message(holder: Holder, namespace: str, now: datetime) -> str:
+    since = holder.acquired.strftime("%Y-%m-%d %H:%M:%S UTC") if holder.acquired else "an unknown time"
+    expires = holder.expires
+    left = f"; it expires in {int((expires - now).total_seconds())}s unless renewed" if expires else ""
+    return (f"another apply holds the lock (Lease {namespace}/{LEASE_NAME}): {holder.identity}, since {since}{left}. "
+            f"Wait for it, or pass --lock-timeout 5m to wait here")
+
+
+def _message(resp) -> str:
+    try:
+        return resp.json().get("message") or f"HTTP {resp.status}"
+    except ValueError:
+        return f"HTTP {resp.status}"

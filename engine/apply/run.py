@@ -1,0 +1,72 @@
+"""One apply, start to end: load the policy, lock the target, read it, plan (or prove a saved plan still
+holds), ask, execute. The CLI supplies a UI for the parts that talk to a person."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from engine.apply.executor import ApplyOptions, ApplyResult, Executor
+from engine.errors import SnapplanError, StalePlanError
+
+
+class UI(Protocol):
+    observer: object
+
+    def show_plan(self, result) -> None: ...
+    def confirm(self) -> bool: ...
+    def note(self, text: str) -> None: ...
+    def lock_wait(self, holder) -> None: ...
+
+
+class Cancelled(SnapplanError):
+    """The person at the prompt did not answer yes."""
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    target: object  # ClusterTarget | StateFileTarget
+    policy_path: Path | None = None
+    saved_path: Path | None = None
+    prune: bool = False
+    targets: tuple[str, ...] = ()
+    options: ApplyOptions = field(default_factory=ApplyOptions)
+    env: object = None
+
+
+def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
+    """None when there was nothing to do."""
+    from engine.plan import saved as saved_plans
+    from engine.plan.jsonform import plan_to_json
+    from engine.planner import plan_against, prepare
+
+    saved = saved_plans.load(req.saved_path) if req.saved_path else None
+    policy_path = Path(saved["policy_argument"]) if saved else req.policy_path
+    prune = saved["options"]["prune"] if saved else req.prune
+    targets = tuple(saved["options"]["targets"]) if saved else req.targets
+    prepared = prepare(policy_path, req.env)
+    with req.target.open(prepared.policy.velero_namespace, ui.lock_wait) as session:
+        if session.lock is not None and session.lock.took_over is not None:
+            ui.note(f"took over the expired lock of {session.lock.took_over.identity}")
+        result = plan_against(prepared, session.read(), prune=prune, targets=targets)
+        if saved:
+            problems = saved_plans.differences(saved, policy=prepared.policy, desired=prepared.desired,
+                                               live=result.live, plan_json=plan_to_json(result.plan),
+                                               target=session.describe)
+            if problems:
+                raise StalePlanError(
+                    f"the saved plan {req.saved_path} no longer holds; nothing was applied:\n"
+                    + "\n".join(f"  - {p}" for p in problems)
+                    + f"\nMake a new plan: snapplan plan -f {policy_path} --out {req.saved_path}")
+        ui.show_plan(result)
+        if not result.plan.has_changes:
+            return None
+        if not saved and not ui.confirm():
+            raise Cancelled("Apply cancelled.")
+        options = req.options if session.waits else dataclasses.replace(req.options, wait=False)
+        executor = Executor(result.plan, result.desired, session.writer, ui.observer, options)
+        outcome = executor.run(session.stop)
+        if session.lock is not None and session.lock.lost.is_set():
+            ui.note(f"the lock was lost during apply: {session.lock.lost_reason}")
+        return outcome

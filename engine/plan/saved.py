@@ -1,0 +1,154 @@
+"""Saved plans: `plan --out FILE` writes one, `apply FILE` carries it out only if it still holds.
+
+A saved plan holds what is needed to prove it is still the plan apply would make: the policy files'
+hashes, the resourceVersion of every object read, the credential sources' hashes (never their values),
+the target it was made against, the options, and the plan itself (plan.schema.json). Apply re-reads all
+of it and refuses on any difference, naming it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from engine import __version__
+from engine.errors import SnapplanError, StalePlanError
+
+FORMAT = "snapplan-saved-plan/1"
+DEFAULT_DIR = Path("plans")
+
+
+def output_path(text: str) -> Path:
+    """`--out NAME` (no directory) goes to plans/NAME.plan; a path with a directory is used as given."""
+    path = Path(text)
+    if path.parent == Path("."):
+        path = DEFAULT_DIR / path
+    return path if path.suffix else path.with_suffix(".plan")
+
+
+def file_hashes(paths) -> list[dict]:
+    out = []
+    for p in sorted(str(p) for p in paths):
+        try:
+            data = Path(p).read_bytes()
+        except OSError as exc:
+            raise SnapplanError(f"cannot read policy file {p}: {exc.strerror or exc}") from None
+        out.append({"path": str(Path(p).resolve()), "sha256": hashlib.sha256(data).hexdigest()})
+    return out
+
+
+def credential_digests(desired) -> dict[str, dict[str, str]]:
+    return {str(a): o.secret_digests for a, o in sorted(desired.objects.items(), key=lambda kv: str(kv[0]))
+            if o.secret}
+
+
+def read_versions(live) -> dict[str, str]:
+    """resourceVersion of every object read except Backups (schedules add those all the time)."""
+    return {str(a): (o.get("metadata") or {}).get("resourceVersion", "")
+            for a, o in sorted(live.objects.items(), key=lambda kv: str(kv[0])) if a.kind != "Backup"}
+
+
+def comparable(plan_json: dict) -> list[dict]:
+    """The part of a plan that apply acts on: addresses, actions and field changes (not reasons or times)."""
+    return [{"address": c["address"], "action": c["action"], "fields": c["fields"]}
+            for c in plan_json["resource_changes"] if c["action"] != "no-op"]
+
+
+def build(*, policy_arg: str, policy, desired, live, plan_json: dict, target: dict, options: dict) -> dict:
+    return {
+        "format": FORMAT,
+        "snapplan_version": __version__,
+        "policy_argument": str(Path(policy_arg).resolve()),
+        "policy_files": file_hashes(policy.files),
+        "credentials": credential_digests(desired),
+        "target": target,
+        "options": options,
+        "read": read_versions(live),
+        "plan": plan_json,
+    }
+
+
+def write(path: Path, saved: dict) -> Path:
+    """Atomically, mode 0600 from the first byte (it names the cluster and the policy's layout)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(saved, fh, indent=1, sort_keys=True)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load(path: Path) -> dict:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SnapplanError(f"{path}: saved plan not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SnapplanError(f"{path}: cannot read saved plan: {exc}") from None
+    try:
+        saved = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapplanError(f"{path}:{exc.lineno}:{exc.colno}: not a saved plan (invalid JSON: {exc.msg})") from None
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+        raise SnapplanError(f"{path}: not a snapplan saved plan (made with `snapplan plan --out`)")
+    if saved.get("snapplan_version") != __version__:
+        raise StalePlanError(f"{path} was made by snapplan {saved.get('snapplan_version')}, this is {__version__}; "
+                             "make the plan again with this version")
+    return saved
+
+
+def differences(saved: dict, *, policy, desired, live, plan_json: dict, target: dict) -> list[str]:
+    """Why a saved plan no longer holds; empty when it does."""
+    problems: list[str] = []
+    if saved["target"] != target:
+        problems.append(f"it was made against {_target(saved['target'])}, not {_target(target)}")
+    was = {f["path"]: f["sha256"] for f in saved["policy_files"]}
+    now = {f["path"]: f["sha256"] for f in file_hashes(policy.files)}
+    for p in sorted(set(was) | set(now)):
+        if p not in now:
+            problems.append(f"policy file {p} is no longer part of the policy")
+        elif p not in was:
+            problems.append(f"policy file {p} was added to the policy")
+        elif was[p] != now[p]:
+            problems.append(f"policy file {p} changed since the plan")
+    creds = credential_digests(desired)
+    for addr in sorted(set(saved["credentials"]) | set(creds)):
+        if saved["credentials"].get(addr) != creds.get(addr):
+            problems.append(f"the credential source of {addr} changed since the plan (its hash differs)")
+    read = read_versions(live)
+    for addr in sorted(set(saved["read"]) | set(read)):
+        before, after = saved["read"].get(addr), read.get(addr)
+        if before is None:
+            problems.append(f"{addr} was created since the plan (resourceVersion {after})")
+        elif after is None:
+            problems.append(f"{addr} was deleted since the plan")
+        elif before != after:
+            problems.append(f"{addr} changed since the plan (resourceVersion {before} -> {after})")
+    if not problems and comparable(saved["plan"]) != comparable(plan_json):
+        planned = {c["address"]: c for c in comparable(saved["plan"])}
+        fresh = {c["address"]: c for c in comparable(plan_json)}
+        for addr in sorted(set(planned) | set(fresh)):
+            a, b = planned.get(addr), fresh.get(addr)
+            if a == b:
+                continue
+            if a and b and a["action"] == b["action"]:
+                problems.append(f"{addr}: a plan made now would {b['action']} other fields")
+            else:
+                problems.append(f"{addr}: planned {a['action'] if a else 'nothing'}, "
+                                f"a plan made now would {b['action'] if b else 'do nothing'}")
+    return problems
+
+
+def _target(t: dict) -> str:
+    if t.get("kind") == "state":
+        return f"state file {t.get('path')}"
+    return f"cluster {t.get('server')} (context {t.get('context') or 'current'})"

@@ -1,0 +1,267 @@
+"""Apply as a session: the Lease lock, saved plans and their staleness checks, --state files."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import yaml
+
+from engine.apply.lock import LEASE_NAME, micro_time
+from tests.cluster.apiserver.cluster import Cluster
+from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli
+
+HARNESS = str(EXAMPLES / "harness" / "policy.yaml")
+LEASES = ("coordination.k8s.io", "v1", "leases")
+BSL = ("velero.io", "v1", "backupstoragelocations")
+SCHEDULES = ("velero.io", "v1", "schedules")
+
+
+@pytest.fixture
+def live(tmp_path):
+    with Cluster() as cluster:
+        yield cluster, cluster.write_kubeconfig(tmp_path / "kubeconfig")
+
+
+def cli(capsys, monkeypatch, *args, env=HARNESS_ENV):
+    return run_cli(list(args), capsys, monkeypatch, env=env)
+
+
+def apply_args(kubeconfig, *extra):
+    # No Velero controller runs in these clusters: do not wait for validation.
+    return ("apply", "--auto-approve", "--no-wait", "-f", HARNESS, "--kubeconfig", str(kubeconfig), *extra)
+
+
+def hold_lock(cluster, holder="alice@laptop pid 4242", age=0, duration=60):
+    now = datetime.now(timezone.utc) - timedelta(seconds=age)
+    cluster.store.create(LEASES, "velero", {
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": LEASE_NAME},
+        "spec": {"holderIdentity": holder, "leaseDurationSeconds": duration,
+                 "acquireTime": micro_time(now), "renewTime": micro_time(now)}})
+
+
+def lease(cluster):
+    from tests.cluster.apiserver.errors import ApiError
+
+    try:
+        return cluster.store.get(LEASES, "velero", LEASE_NAME)
+    except ApiError:
+        return None
+
+
+# --- the lock -------------------------------------------------------------------------------------------
+
+def test_apply_takes_and_releases_the_lock(live, capsys, monkeypatch):
+    cluster, kubeconfig = live
+    res = cli(capsys, monkeypatch, *apply_args(kubeconfig))
+    assert res.code == 0, res.err
+    assert cluster.requests.snapshot().get(("create", "leases")) == 1
+    assert lease(cluster) is None  # released (deleted) at the end
+
+
+def test_a_held_lock_refuses_apply_naming_the_holder(live, capsys, monkeypatch):
+    cluster, kubeconfig = live
+    hold_lock(cluster)
+    res = cli(capsys, monkeypatch, *apply_args(kubeconfig))
+    assert res.code == 1
+    assert "another apply holds the lock (Lease velero/snapplan-lock): alice@laptop pid 4242, since " in res.err
+    assert "--lock-timeout" in res.err
+    assert cluster.store.list(BSL, "velero")[0] == []  # nothing written
+    assert lease(cluster)["spec"]["holderIdentity"] == "alice@laptop pid 4242"  # not touched
+
+
+def test_an_expired_lock_is_taken_over(live, capsys, monkeypatch):
+    cluster, kubeconfig = live
+    hold_lock(cluster, holder="crashed@ci pid 1", age=120, duration=60)
+    res = cli(capsys, monkeypatch, *apply_args(kubeconfig))
+    assert res.code == 0, res.err
+    assert "took over the expired lock of crashed@ci pid 1" in res.err
+    assert lease(cluster) is None
+
+
+def test_lock_timeout_waits_for_the_holder_to_expire(live, capsys, monkeypatch):
+    cluster, kubeconfig = live
+    hold_lock(cluster, holder="bob@ci pid 7", duration=2)
+    res = cli(capsys, monkeypatch, *apply_args(kubeconfig, "--lock-timeout", "20s"))
+    assert res.code == 0, res.err
+    assert "Waiting for the lock held by bob@ci pid 7" in res.err
+    assert "Apply complete!" in res.out
+
+
+def test_lock_is_released_when_apply_fails(live, capsys, monkeypatch):
+    cluster, kubeconfig = live
+    cluster.faults.add(verb="create", resource="schedules", status=403)
+    res = cli(capsys, monkeypatch, *apply_args(kubeconfig))
+    assert res.code == 1 and "Apply failed" in res.out
+    assert lease(cluster) is None
+
+
+def test_forbidden_leases_name_the_fix(live, capsys, monkeypatch):
+    cluster, kubeconfig = live
+    cluster.faults.add(resource="leases", status=403)
+    res = cli(capsys, monkeypatch, *apply_args(kubeconfig))
+    assert res.code == 1
+    assert "leases.coordination.k8s.io" in res.err and "--no-lock" in res.err
+    assert "Traceback" not in res.err
+
+
+def test_two_concurrent_applies_exactly_one_proceeds(live, tmp_path):
+    import subprocess
+    import sys
+
+    cluster, kubeconfig = live
+    cluster.faults.add(verb="create", resource="schedules", latency=1.0)  # keep the first apply busy
+    env = {**os.environ, **HARNESS_ENV, "NO_COLOR": "1"}
+    cmd = [sys.executable, "-m", "engine", *apply_args(kubeconfig)]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]
+    codes = sorted(r[0] for r in results)
+    assert codes == [0, 1], results
+    loser = next(r for r in results if r[0] == 1)
+    assert "another apply holds the lock" in loser[2]
+    winner = next(r for r in results if r[0] == 0)
+    assert "Apply complete! 8 added" in winner[1]
+    assert len(cluster.store.list(SCHEDULES, "velero")[0]) == 2  # nothing duplicated or missing
+
+
+# --- saved plans ----------------------------------------------------------------------------------------
+
+def save_plan(capsys, monkeypatch, kubeconfig, out, env=HARNESS_ENV):
+    res = cli(capsys, monkeypatch, "plan", "-f", HARNESS, "--kubeconfig", str(kubeconfig), "--out", str(out), env=env)
+    assert res.code == 0, res.err
+    return res
+
+
+def test_saved_plan_applies_without_asking_and_converges(live, capsys, monkeypatch, tmp_path):
+    cluster, kubeconfig = live
+    out = tmp_path / "plans" / "harness.plan"
+    res = save_plan(capsys, monkeypatch, kubeconfig, out)
+    assert f"snapplan apply {out}" in res.err
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    saved = json.loads(out.read_text())
+    assert saved["target"]["server"] == cluster.url
+    assert saved["plan"]["summary"] == {"add": 8, "change": 0, "destroy": 0}
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)  # no TTY, no --auto-approve: a saved plan needs neither
+    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait")
+    assert res.code == 0, res.err
+    assert "Apply complete! 8 added, 0 changed, 0 destroyed." in res.out
+    res = cli(capsys, monkeypatch, "plan", "-f", HARNESS, "--kubeconfig", str(kubeconfig))
+    assert "No changes." in res.out
+
+
+def test_saved_plan_holds_no_secret_values(live, capsys, monkeypatch, tmp_path):
+    _, kubeconfig = live
+    out = tmp_path / "p.plan"
+    save_plan(capsys, monkeypatch, kubeconfig, out)
+    text = out.read_text()
+    aws = (EXAMPLES / "harness" / "aws-credentials").read_text()
+    secrets = [line.split("=", 1)[1].strip() for line in aws.splitlines() if "=" in line]
+    for value in [*secrets, *HARNESS_ENV.values()]:
+        assert value not in text
+    assert "sha256:" in text
+
+
+def test_a_bare_out_name_goes_to_plans_dir(live, capsys, monkeypatch, tmp_path):
+    _, kubeconfig = live
+    monkeypatch.chdir(tmp_path)
+    save_plan(capsys, monkeypatch, kubeconfig, "nightly")
+    assert (tmp_path / "plans" / "nightly.plan").exists()
+
+
+def test_stale_saved_plan_is_refused_and_says_what_changed(live, capsys, monkeypatch, tmp_path):
+    cluster, kubeconfig = live
+    assert cli(capsys, monkeypatch, *apply_args(kubeconfig, "--target", "bsl.primary")).code == 0
+    out = tmp_path / "p.plan"
+    save_plan(capsys, monkeypatch, kubeconfig, out)
+    bsl = cluster.store.get(BSL, "velero", "primary")
+    bsl["spec"]["config"]["region"] = "eu-west-1"  # someone edits it by hand
+    cluster.store.replace(BSL, "velero", "primary", bsl)
+    before = cluster.requests.snapshot()
+    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait")
+    assert res.code == 1
+    assert "no longer holds; nothing was applied" in res.err
+    assert "bsl.primary changed since the plan (resourceVersion" in res.err
+    after = cluster.requests.snapshot()
+    writes = {k: after[k] - before.get(k, 0) for k in after if k[0] in ("create", "patch", "update", "delete")
+              and k[1] != "leases" and after[k] != before.get(k, 0)}
+    assert writes == {}
+
+
+def test_saved_plan_refused_when_credentials_change(live, capsys, monkeypatch, tmp_path):
+    _, kubeconfig = live
+    out = tmp_path / "p.plan"
+    save_plan(capsys, monkeypatch, kubeconfig, out)
+    env = {**HARNESS_ENV, "MINIO_SECRET_KEY": "rotatedSecretValue"}
+    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait", env=env)
+    assert res.code == 1
+    assert "the credential source of secret.snapplan-minio-credentials changed since the plan" in res.err
+    assert "rotatedSecretValue" not in res.err
+
+
+def test_saved_plan_refused_when_policy_changes(live, capsys, monkeypatch, tmp_path):
+    _, kubeconfig = live
+    work = tmp_path / "policy"
+    shutil.copytree(EXAMPLES / "harness", work)
+    out = tmp_path / "p.plan"
+    res = cli(capsys, monkeypatch, "plan", "-f", str(work / "policy.yaml"), "--kubeconfig", str(kubeconfig),
+              "--out", str(out))
+    assert res.code == 0, res.err
+    (work / "policy.yaml").write_text((work / "policy.yaml").read_text().replace("retention: 7d", "retention: 8d"))
+    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait")
+    assert res.code == 1 and "policy.yaml changed since the plan" in res.err
+
+
+def test_saved_plan_refused_against_another_cluster(live, capsys, monkeypatch, tmp_path):
+    _, kubeconfig = live
+    out = tmp_path / "p.plan"
+    save_plan(capsys, monkeypatch, kubeconfig, out)
+    with Cluster() as other:
+        other_kc = other.write_kubeconfig(tmp_path / "other")
+        res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait", "--kubeconfig", str(other_kc))
+    assert res.code == 1 and "it was made against cluster" in res.err
+
+
+def test_not_a_saved_plan(capsys, monkeypatch, tmp_path):
+    bogus = tmp_path / "x.plan"
+    bogus.write_text("{}")
+    res = cli(capsys, monkeypatch, "apply", str(bogus))
+    assert res.code == 1 and "not a snapplan saved plan" in res.err
+
+
+def test_apply_needs_a_plan_or_a_policy(capsys, monkeypatch):
+    res = cli(capsys, monkeypatch, "apply")
+    assert res.code == 1 and "give either a saved plan or -f POLICY" in res.err
+
+
+# --- state files ----------------------------------------------------------------------------------------
+
+def test_apply_to_a_state_file_rewrites_it_and_converges(capsys, monkeypatch, tmp_path):
+    state = tmp_path / "cluster-state.yaml"
+    shutil.copy(EXAMPLES / "harness" / "cluster-state.yaml", state)
+    before = yaml.safe_load(state.read_text())
+    unmanaged = [i for i in before["items"] if i["kind"] == "BackupStorageLocation"
+                 and (i["metadata"].get("labels") or {}).get("app.kubernetes.io/managed-by") != "snapplan"]
+    res = cli(capsys, monkeypatch, "apply", "--auto-approve", "-f", HARNESS, "--state", str(state))
+    assert res.code == 0, res.err
+    assert "Apply complete! 4 added, 2 changed, 0 destroyed." in res.out
+    after = yaml.safe_load(state.read_text())
+    for obj in unmanaged:
+        assert obj in after["items"]  # untouched
+    assert sum(i["kind"] == "Backup" for i in after["items"]) == sum(i["kind"] == "Backup" for i in before["items"])
+    res = cli(capsys, monkeypatch, "plan", "-f", HARNESS, "--state", str(state), "--detailed-exitcode")
+    assert res.code == 0 and "No changes." in res.out, res.out
+    assert not list(tmp_path.glob(".cluster-state.yaml.*"))  # no temporary file left
+
+
+def test_state_file_saved_plan_goes_stale_after_apply(capsys, monkeypatch, tmp_path):
+    state = tmp_path / "s.yaml"
+    shutil.copy(EXAMPLES / "harness" / "cluster-state.yaml", state)
+    out = tmp_path / "p.plan"
+    assert cli(capsys, monkeypatch, "plan", "-f", HARNESS, "--state", str(state), "--out", str(out)).code == 0
+    assert cli(capsys, monkeypatch, "apply", str(out)).code == 0
+    res = cli(capsys, monkeypatch, "apply", str(out))
+    assert res.code == 1 and "changed since the plan" in res.err
