@@ -11,6 +11,7 @@ from engine.errors import PlanError
 from engine.graph import build_graph, ordered, refs_of
 from engine.model.desired import DesiredState
 from engine.plan.model import Action, Change, Plan
+from engine.plan.preflight import check_velero
 from engine.state.live import LiveState
 
 
@@ -48,6 +49,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         unmanaged=tuple(sorted(result.unmanaged, key=Address.sort_key)),
         kept=tuple(sorted(result.kept, key=lambda k: k[0].sort_key())),
         generated_at=options.now.isoformat(),
+        preflight=check_velero(desired.policy, live),
     )
 
 

@@ -40,4 +40,12 @@ def plan_to_json(plan: Plan) -> dict:
         "warnings": list(plan.warnings),
         "unmanaged": [str(a) for a in plan.unmanaged],
         "kept": [{"address": str(a), "reason": why} for a, why in plan.kept],
+        "velero": _preflight(plan.preflight),
     }
+
+
+def _preflight(p) -> dict:
+    if p is None:
+        return {"checked": False, "version": None, "checks": []}
+    return {"checked": p.checked, "version": p.version,
+            "checks": [{"ok": f.ok, "message": f.message} for f in p.findings]}

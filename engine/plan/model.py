@@ -65,6 +65,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     generated_at: str = ""
     extra: dict = field(default_factory=dict)
+    preflight: Any = None  # engine.plan.preflight.Preflight
 
     @property
     def summary(self) -> dict[str, int]:

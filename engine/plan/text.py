@@ -33,6 +33,12 @@ def render_text(plan: dict, *, color: bool = False) -> str:
         return f"\x1b[{COLORS[code]}m{text}\x1b[0m" if color else text
 
     lines: list[str] = [f"Policy {plan['policy']} against {plan['state']} (namespace {plan['namespace']})", ""]
+    velero = plan.get("velero") or {}
+    if velero.get("checks"):
+        version = f" {velero['version']}" if velero.get("version") else ""
+        lines.append(f"Velero{version}:" if velero.get("checked") else "Velero:")
+        lines += [f"  ok {x['message']}" if x["ok"] else c("!", f"  !  {x['message']}") for x in velero["checks"]]
+        lines.append("")
     acting = [r for r in plan["resource_changes"] if r["action"] != "no-op"]
     if acting:
         lines += ["snapplan will perform the following actions:", ""]
