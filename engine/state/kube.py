@@ -5,6 +5,7 @@ The number of requests does not grow with the number of objects (pages of 5,000 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 
 from engine.errors import ClusterUnreachable, SnapplanError
@@ -37,10 +38,13 @@ class KubeTarget:
 
 def api_client(target: KubeTarget):
     """An ApiClient from kubeconfig (or in-cluster config); ClusterUnreachable when neither works."""
+    import yaml
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
 
     cfg = client.Configuration()
+    if target.kubeconfig and not os.path.exists(os.path.expanduser(target.kubeconfig)):
+        raise ClusterUnreachable(f"kubeconfig {target.kubeconfig} does not exist; check --kubeconfig / KUBECONFIG")
     try:
         config.load_kube_config(config_file=target.kubeconfig, context=target.context,
                                 client_configuration=cfg, persist_config=False)
@@ -54,6 +58,11 @@ def api_client(target: KubeTarget):
                 f"no usable kubeconfig ({exc}); pass --kubeconfig/--context or set KUBECONFIG") from None
     except (OSError, ValueError) as exc:
         raise ClusterUnreachable(f"cannot read kubeconfig: {exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{target.kubeconfig or '~/.kube/config'}" + (f":{mark.line + 1}" if mark else "")
+        raise ClusterUnreachable(f"{where}: the kubeconfig is not valid YAML: "
+                                 f"{getattr(exc, 'problem', None) or exc}") from None
     return client.ApiClient(cfg)
 
 

@@ -67,3 +67,13 @@ def test_unreachable_cluster_and_bad_token_and_wrong_context(live, tmp_path, cap
     res = run_cli(["plan", "-f", MINIMAL, "--kubeconfig", str(down)], capsys, monkeypatch)
     assert res.code == 1 and "cannot reach the Kubernetes API server" in res.err
     assert "Traceback" not in res.err
+
+
+def test_missing_or_broken_kubeconfig_is_one_clear_error(tmp_path, capsys, monkeypatch):
+    res = run_cli(["plan", "-f", MINIMAL, "--kubeconfig", str(tmp_path / "absent")], capsys, monkeypatch)
+    assert res.code == 1 and f"kubeconfig {tmp_path / 'absent'} does not exist" in res.err
+    broken = tmp_path / "broken"
+    broken.write_text("clusters: [\n")
+    res = run_cli(["plan", "-f", MINIMAL, "--kubeconfig", str(broken)], capsys, monkeypatch)
+    assert res.code == 1 and f"{broken}:2: the kubeconfig is not valid YAML" in res.err
+    assert "Internal error" not in res.err
