@@ -109,6 +109,9 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
         changed = {f.path for f in c.fields}
         if c.action is Action.CREATE or ("spec", "schedule") in changed or ("spec", "paused") in changed:
             reasons.append(_first_run(spec, now))
+        if ("spec", "paused") in changed and not spec.get("paused") and spec.get("skipImmediately") is False:
+            # Velero >= 1.14: an unpaused schedule whose run came due while paused backs up at once
+            reasons.append("unpaused with startImmediately: a run that came due while paused starts at once")
         ttl_change = next((f for f in c.fields if f.path == ("spec", "template", "ttl")), None)
         if ttl_change and c.action is Action.UPDATE:
             n = live.backups_by_schedule(ns).get(addr.name, 0)
@@ -132,8 +135,6 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
 def _first_run(spec: dict, now: datetime) -> str:
     if spec.get("paused"):
         return "paused: no backups will run until it is enabled"
-    if spec.get("skipImmediately") is False:
-        return "a first backup starts as soon as the schedule is written (startImmediately)"
     value = spec["schedule"]
     nxt = cron.next_runs(value, now)[0]
     _, tz = cron.split_velero_schedule(value)
