@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.addr import Address
 from engine.model.credentials import digest
@@ -15,12 +15,18 @@ from engine.model.desired import MANAGED_BY, POLICY_ANNOTATION, PROTECT_ANNOTATI
 from engine.plan.model import SENSITIVE, Action, Change, FieldChange
 from engine.state.live import LiveState
 
-from engine.model.manifest import LAST_APPLIED
+from engine.model.manifest import LAST_APPLIED, last_applied
 PRUNABLE = ("Secret", "BackupStorageLocation", "VolumeSnapshotLocation", "Schedule")
 LISTED_UNMANAGED = ("BackupStorageLocation", "VolumeSnapshotLocation", "Schedule", "Restore")
 REPLACE_PATHS = {("spec", "provider"), ("spec", "objectStorage", "bucket"), ("spec", "objectStorage", "prefix")}
 # Fields Velero rewrites on its own: never drift.
 IGNORED = {"Schedule": {("spec", "skipImmediately")}}
+# What Velero reads for a field left out (its Go types drop false and empty values): absent equals these.
+ABSENT_MEANS = {
+    "Schedule": {("spec", "paused"): False, ("spec", "template", "includedNamespaces"): ["*"]},
+    "BackupStorageLocation": {("spec", "default"): False, ("spec", "accessMode"): "ReadWrite"},
+}
+ADOPT_REASON = "adopt: not managed by snapplan yet"
 UNKNOWN = "(sensitive, not in state)"
 
 
@@ -96,9 +102,10 @@ def field_changes(desired: DesiredObject, live: dict) -> list[FieldChange]:
     want = flatten(managed_view(desired.obj, desired.secret_digests if is_secret else None))
     have = flatten(managed_view(live, live_digests if is_secret else None))
     ignored = IGNORED.get(desired.address.kind, set())
+    absent_means = ABSENT_MEANS.get(desired.address.kind, {})
     out = []
     for path, value in want.items():
-        if path in ignored:
+        if path in ignored or (path not in have and path in absent_means and _same(absent_means[path], value)):
             continue
         if is_secret and path[:1] == ("data",):
             if live_digests is None:
@@ -108,10 +115,16 @@ def field_changes(desired: DesiredObject, live: dict) -> list[FieldChange]:
             continue
         if have.get(path) != value:
             out.append(FieldChange(path, have.get(path), value))
-    for path in sorted(_last_applied_paths(live) - set(want), key=str):
+    # An unmanaged object's last-applied record (left by an earlier owner) says nothing about what we set.
+    recorded = _last_applied_paths(live) if is_managed(live) else set()
+    for path in sorted(recorded - set(want), key=str):
         if path in have and path not in ignored and path[:1] != ("data",):
             out.append(FieldChange(path, have[path], None))
     return out
+
+
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b
 
 
 def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> DiffResult:
@@ -124,8 +137,9 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
             result.changes.append(Change(addr, Action.CREATE, None, after, _creation_fields(after)))
             continue
         if not is_managed(have):
-            result.problems.append(f"{addr} exists in namespace {addr.namespace} but is not managed by snapplan: "
-                                   "rename the policy entry, or adopt the object with `snapplan import`")
+            adopted = _adopt(want, have, result)
+            if adopted:
+                result.changes.append(adopted)
             continue
         owner = policy_of(have)
         if owner and owner != policy.name:
@@ -145,6 +159,11 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
         owner = policy_of(have)
         if owner and owner != policy.name:
             continue  # another policy's object: not ours to remove
+        users = _credential_users(desired, addr) if addr.kind == "Secret" else []
+        if users:
+            result.kept.append((addr, f"used by {', '.join(users)} (credentials.secretRef): "
+                                      "never deleted while a location uses it"))
+            continue
         protected = (have["metadata"].get("annotations") or {}).get(PROTECT_ANNOTATION) == "true"
         if protected:
             result.kept.append((addr, "protected (protect: true): never deleted"))
@@ -157,6 +176,38 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
     return result
 
 
+def _adopt(want: DesiredObject, have: dict, result: DiffResult) -> Change | None:
+    """An unmanaged object a policy entry names becomes managed by an update: snapplan's label and
+    annotations, plus any real difference. Never by replacing it, and never a Restore (it ran once)."""
+    addr = want.address
+    if addr.kind == "Restore":
+        result.problems.append(f"{addr} exists in namespace {addr.namespace} but is not managed by snapplan, "
+                               "and a restore runs once: give the policy entry a new name")
+        return None
+    manager = (have["metadata"].get("labels") or {}).get(MANAGED_BY[0])
+    if manager:
+        result.problems.append(f"{addr} is managed by {manager!r} (label {MANAGED_BY[0]}): snapplan does not "
+                               "take over another tool's object; remove it from that tool first")
+        return None
+    change = _compare(want, have, result)
+    if change.action is Action.REPLACE:
+        moved = ", ".join(path_str(f.path) for f in change.fields if f.path in REPLACE_PATHS)
+        result.problems.append(f"{addr} exists but is not managed by snapplan, and adopting it would replace it "
+                               f"({moved} differ): make the policy entry match it, or rename the entry")
+        return None
+    record = FieldChange(("metadata", "annotations", LAST_APPLIED), None, last_applied(want))
+    meta = tuple(f for f in change.fields if f.path[0] == "metadata")
+    rest = tuple(f for f in change.fields if f.path[0] != "metadata")
+    return replace(change, action=Action.UPDATE, fields=meta + (record,) + rest, reasons=(ADOPT_REASON,))
+
+
+def _credential_users(desired: DesiredState, secret: Address) -> list[str]:
+    """Desired locations whose credential names this Secret (a secretRef to a Secret snapplan made)."""
+    return [str(a) for a, d in desired.objects.items()
+            if a.namespace == secret.namespace and
+            ((d.obj.get("spec") or {}).get("credential") or {}).get("name") == secret.name]
+
+
 def _compare(want: DesiredObject, have: dict, result: DiffResult) -> Change:
     addr = want.address
     version = have["metadata"].get("resourceVersion")
@@ -164,8 +215,9 @@ def _compare(want: DesiredObject, have: dict, result: DiffResult) -> Change:
     after = _display_view(want.obj, sensitive=want.secret is not None)
     fields = field_changes(want, have)
     if addr.kind == "Restore":
-        fields = [f for f in fields if f.path[0] == "spec"
-                  and not (f.path == ("spec", "backupName") and "scheduleName" in want.obj["spec"])]
+        # from a schedule: Velero (or the plan) picked the backup when it ran; which one is not drift
+        picked = {("spec", "backupName"), ("spec", "scheduleName")} if "scheduleName" in want.obj["spec"] else set()
+        fields = [f for f in fields if f.path[0] == "spec" and f.path not in picked]
         phase = (have.get("status") or {}).get("phase") or "New"
         if fields:
             result.problems.append(f"{addr} already exists (phase {phase}) and a restore runs once: its spec "

@@ -62,9 +62,12 @@ def prepare(policy_path: Path, env=None) -> Prepared:
 def plan_against(prepared: Prepared, live, *, prune: bool = False, targets: tuple[str, ...] = (),
                  now: str | None = None) -> PlanResult:
     from engine.plan.build import PlanOptions, make_plan
+    from engine.plan.restores import resolve_restores
 
-    plan = make_plan(prepared.desired, live, PlanOptions(now=parse_now(now), prune=prune, targets=targets))
-    return PlanResult(plan, prepared.warnings, prepared.desired, live, prepared.policy)
+    when = parse_now(now)
+    resolved = resolve_restores(prepared.desired, live, when)
+    plan = make_plan(resolved.desired, live, PlanOptions(now=when, prune=prune, targets=targets, restores=resolved))
+    return PlanResult(plan, prepared.warnings, resolved.desired, live, prepared.policy)
 
 
 def plan_from_files(policy_path: Path, state_path: Path | None, *, kube=None, prune: bool = False,

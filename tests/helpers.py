@@ -62,3 +62,15 @@ def applied_state(policy_path: Path, env: dict | None = None) -> dict:
 
 def dump_state(path: Path, doc: dict) -> Path:
     return write(path, yaml.safe_dump(doc, sort_keys=False))
+
+
+def seed_backup(store, name: str, schedule: str | None, *, phase: str = "Completed",
+                started: str = "2026-11-24T23:00:00Z", namespaces=("*",), namespace: str = "velero") -> dict:
+    """A Backup as Velero leaves it, written straight into a test cluster's store."""
+    labels = {"velero.io/schedule-name": schedule} if schedule else {}
+    return store.create(("velero.io", "v1", "backups"), namespace, {
+        "apiVersion": "velero.io/v1", "kind": "Backup",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"includedNamespaces": list(namespaces), "storageLocation": "primary", "ttl": "720h0m0s"},
+        "status": {"phase": phase, "startTimestamp": started, "completionTimestamp": started,
+                   "progress": {"totalItems": 10, "itemsBackedUp": 10}}})

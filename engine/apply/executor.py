@@ -12,7 +12,7 @@ from typing import Protocol
 
 from engine.addr import Address
 from engine.apply.retry import Backoff, RetryPolicy
-from engine.apply.waits import Pending, location_check, restore_check, wait
+from engine.apply.waits import Pending, backup_synced, location_check, restore_check, wait
 from engine.apply.walk import Outcome, Status, walk
 from engine.apply.writer import Conflict
 from engine.diff import field_changes, path_str
@@ -105,6 +105,8 @@ class Executor:
         change = self.changes[addr]
         self.observer.on_start(addr, change.action)
         try:
+            if self.options.wait and addr.kind == "Restore" and change.action is Action.CREATE:
+                self._wait_for_backup(addr)
             message, written = self._with_retries(addr, lambda: self._act(change))
             if self.options.wait:
                 message = self._wait_for_velero(change, written, message)
@@ -127,21 +129,31 @@ class Executor:
                 self.observer.on_retry(addr, attempt, str(exc), decision.sleep)
                 self.options.sleep(decision.sleep)
 
+    def _wait(self, addr: Address, target: Address, check, what: str) -> str:
+        on_wait = getattr(self.observer, "on_wait", None) or (lambda *a: None)
+        return wait(lambda: self._with_retries(addr, lambda: self.writer.get(target)), check,
+                    timeout=self.options.timeout, what=what, on_progress=lambda p, t: on_wait(addr, p, t),
+                    sleep=self.options.sleep, clock=self.options.clock, poll=self.options.poll, stop=self.stop)
+
+    def _wait_for_backup(self, addr: Address) -> None:
+        """Disaster recovery: the backup may exist only in storage until Velero's sync brings it in."""
+        name = (self.desired.objects[addr].obj.get("spec") or {}).get("backupName")
+        if name:
+            self._wait(addr, Address("Backup", addr.namespace, name), backup_synced(name),
+                       f"for Velero to sync backup {name} from storage")
+
     def _wait_for_velero(self, change: Change, written: dict | None, message: str) -> str:
         addr = change.address
-        if addr.kind == "BackupStorageLocation" and change.action is not Action.DELETE:
+        spec_changed = change.action is not Action.UPDATE or any(f.path[0] == "spec" for f in change.fields)
+        if addr.kind == "BackupStorageLocation" and change.action is not Action.DELETE and spec_changed:
+            # Velero validates a location on create and on a spec change, not on a metadata-only update
             before = ((written or {}).get("status") or {}).get("lastValidationTime")
             check, what = location_check(addr, before), "for Velero to validate the location"
         elif addr.kind == "Restore" and change.action is Action.CREATE:
             check, what = restore_check(addr), "for the restore to finish"
         else:
             return message
-        on_wait = getattr(self.observer, "on_wait", None) or (lambda *a: None)
-        outcome = wait(lambda: self._with_retries(addr, lambda: self.writer.get(addr)), check,
-                       timeout=self.options.timeout, what=what, on_progress=lambda p, t: on_wait(addr, p, t),
-                       sleep=self.options.sleep, clock=self.options.clock, poll=self.options.poll,
-                       stop=self.stop)
-        return f"{message}; {outcome}"
+        return f"{message}; {self._wait(addr, addr, check, what)}"
 
     def _act(self, change: Change) -> tuple[str, dict | None]:
         addr = change.address

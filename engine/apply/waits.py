@@ -53,6 +53,20 @@ def location_check(addr: Address, validated_before: str | None) -> Check:
     return check
 
 
+def backup_synced(name: str) -> Check:
+    def check(obj: dict | None) -> Pending | Ready:
+        if obj is None:
+            return Pending(f"backup {name} not in the cluster yet (Velero syncs storage every minute)")
+        phase = (obj.get("status") or {}).get("phase") or "New"
+        if phase in ("Completed", "PartiallyFailed"):
+            return Ready(f"backup {name} is here ({phase})")
+        if phase in ("Failed", "FailedValidation", "Deleting"):
+            raise WaitFailed(f"backup {name} is {phase}: it cannot be restored")
+        return Pending(f"backup {name} is {phase}")
+
+    return check
+
+
 def restore_check(addr: Address) -> Check:
     def check(obj: dict | None) -> Pending | Ready:
         if obj is None:

@@ -5,7 +5,7 @@ import sys
 
 import typer
 
-from engine.cli import apply_cmd, plan_cmd, validate_cmd
+from engine.cli import apply_cmd, graph_cmd, import_cmd, plan_cmd, validate_cmd
 
 app = typer.Typer(
     name="snapplan",
@@ -18,6 +18,15 @@ app = typer.Typer(
 app.command("validate")(validate_cmd.validate)
 app.command("plan")(plan_cmd.plan)
 app.command("apply")(apply_cmd.apply)
+app.command("import")(import_cmd.import_)
+app.command("graph")(graph_cmd.graph)
+from engine.cli import backup_cmd, snapshots_cmd  # noqa: E402  (snapshots and on-demand backups)
+app.add_typer(backup_cmd.app, name="backup")
+app.add_typer(snapshots_cmd.app, name="snapshots")
+from engine.cli import storage_cmd  # noqa: E402  (storage preflight)
+app.add_typer(storage_cmd.app, name="storage")
+from engine.cli import audit_cmd  # noqa: E402  (audit)
+app.command("audit")(audit_cmd.audit)
 
 
 @app.callback()

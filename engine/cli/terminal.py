@@ -10,6 +10,7 @@ class Exit(IntEnum):
     OK = 0
     ERROR = 1
     CHANGES = 2  # only with --detailed-exitcode
+    AUDIT_FAILED = 3  # audit ran, and a condition named in --fail-on holds (1 stays "could not audit")
 
 
 def use_color(no_color_flag: bool, stream) -> bool:

@@ -130,31 +130,14 @@ class _Builder:
         self.add(obj, source, deps)
 
     def schedule(self, s: Schedule) -> None:
-        template: dict = {"metadata": {"labels": scope_labels(s.scope, s.app)}, "ttl": ttl(s.retention),
-                          "storageLocation": s.storage}
-        template.update(self.coverage(s.scope, s.app, s.exclude))
-        template.update(VOLUME_OPTIONS[s.volumes])
+        template = schedule_template(self.policy, s)
         deps = [Address("BackupStorageLocation", self.ns, s.storage)]
         if s.snapshot_location:
-            template["volumeSnapshotLocations"] = [s.snapshot_location]
             deps.append(Address("VolumeSnapshotLocation", self.ns, s.snapshot_location))
         spec = {"schedule": cron.velero_schedule(s.schedule, s.timezone), "paused": not s.enabled,
                 "skipImmediately": not s.start_immediately, "template": template}
         obj = {"apiVersion": "velero.io/v1", "kind": "Schedule", "metadata": self.meta(s.name), "spec": spec}
         self.add(obj, f"schedules.{s.name}", deps)
-
-    def coverage(self, scope: str, app: str | None, exclude=()) -> dict:
-        """What a backup or restore covers: every namespace, or the app's namespaces and labels."""
-        if scope == "full":
-            out: dict = {"includedNamespaces": ["*"]}
-            if exclude:
-                out["excludedNamespaces"] = list(exclude)
-            return out
-        a = self.policy.apps[app]
-        out = {"includedNamespaces": list(a.namespaces), "includeClusterResources": False}
-        if a.label_selector:
-            out["labelSelector"] = {"matchLabels": dict(a.label_selector)}
-        return out
 
     def restore(self, r: Restore) -> None:
         spec: dict = {}
@@ -164,7 +147,7 @@ class _Builder:
             deps.append(Address("Schedule", self.ns, r.from_schedule))
         else:
             spec["backupName"] = r.from_backup
-        cov = self.coverage(r.scope, r.app)
+        cov = coverage(self.policy, r.scope, r.app)
         cov.pop("includeClusterResources", None)
         spec.update(cov)
         if r.namespace_mapping:
@@ -180,6 +163,37 @@ VOLUME_OPTIONS = {
     "snapshot": {"snapshotVolumes": True, "defaultVolumesToFsBackup": False},
     "none": {"snapshotVolumes": False, "defaultVolumesToFsBackup": False},
 }
+
+
+def coverage(policy: Policy, scope: str, app: str | None, exclude=()) -> dict:
+    """What a backup or restore covers: every namespace, or the app's namespaces and labels."""
+    if scope == "full":
+        out: dict = {"includedNamespaces": ["*"]}
+        if exclude:
+            out["excludedNamespaces"] = list(exclude)
+        return out
+    a = policy.apps[app]
+    out = {"includedNamespaces": list(a.namespaces), "includeClusterResources": False}
+    if a.label_selector:
+        out["labelSelector"] = {"matchLabels": dict(a.label_selector)}
+    return out
+
+
+def backup_template(policy: Policy, *, scope: str, app: str | None, storage: str, retention: str,
+                    volumes: str = "default", exclude=(), snapshot_location: str | None = None) -> dict:
+    """A Velero BackupSpec as snapplan writes it: a Schedule's template, or an on-demand Backup's spec."""
+    template: dict = {"metadata": {"labels": scope_labels(scope, app)}, "ttl": ttl(retention),
+                      "storageLocation": storage}
+    template.update(coverage(policy, scope, app, exclude))
+    template.update(VOLUME_OPTIONS[volumes])
+    if snapshot_location:
+        template["volumeSnapshotLocations"] = [snapshot_location]
+    return template
+
+
+def schedule_template(policy: Policy, s: Schedule) -> dict:
+    return backup_template(policy, scope=s.scope, app=s.app, storage=s.storage, retention=s.retention,
+                           volumes=s.volumes, exclude=s.exclude, snapshot_location=s.snapshot_location)
 
 
 def scope_labels(scope: str, app: str | None) -> dict:

@@ -1,6 +1,7 @@
 """The planner: diff + graph + explanations -> Plan. Pure given its inputs (time is passed in)."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -20,6 +21,7 @@ class PlanOptions:
     now: datetime
     prune: bool = False
     targets: tuple[str, ...] = ()
+    restores: object = None  # engine.plan.restores.Resolution: explanations and refusals per restore
 
 
 def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> Plan:
@@ -28,15 +30,26 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
     changes = {c.address: c for c in result.changes}
     problems = list(result.problems)
     problems += _deletes_still_referenced(changes, live, ns)
+    resolved = options.restores
+    deferred = []
+    for addr, why in sorted((resolved.deferred if resolved else {}).items()):
+        if changes.pop(addr, None) is not None:
+            deferred.append(why)
     if options.targets:
         changes = _targeted(changes, desired, options.targets, ns, problems)
+    if resolved is not None:
+        problems += [p for a, ps in sorted(resolved.problems.items()) if a in changes for p in ps]
     if problems:
         raise PlanError(problems)
     graph = build_graph(changes.values())
-    warnings = list(result.warnings)
+    warnings = list(result.warnings) + deferred
     explained: dict[Address, Change] = {}
+    backup_counts = functools.cache(lambda: live.backups_by_schedule(ns))  # one pass over the Backups, if any
     for addr, c in changes.items():
-        reasons, warns = _explain(c, live, ns, options.now, desired)
+        reasons, warns = _explain(c, live, ns, options.now, desired, backup_counts)
+        if resolved is not None:
+            reasons = resolved.reasons.get(addr, []) + reasons
+            warns = warns + resolved.warnings.get(addr, [])
         deps = tuple(sorted(graph.predecessors(addr), key=Address.sort_key)) if addr in graph else ()
         explained[addr] = replace(c, depends_on=deps, reasons=c.reasons + tuple(reasons))
         warnings += warns
@@ -56,11 +69,13 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
 def _deletes_still_referenced(changes: dict[Address, Change], live: LiveState, ns: str) -> list[str]:
     """A location may go only when no schedule that stays (desired, unmanaged or kept) still uses it."""
     problems = []
+    schedules = None  # one pass over the live objects, and only when a location goes
     for c in changes.values():
         if c.action is not Action.DELETE or c.address.kind != "BackupStorageLocation":
             continue
         users = set()
-        for sched in live.of_kind("Schedule", ns):
+        schedules = live.of_kind("Schedule", ns) if schedules is None else schedules
+        for sched in schedules:
             addr = Address.of(sched)
             remaining = changes.get(addr)
             if remaining and remaining.action is Action.DELETE:
@@ -99,8 +114,8 @@ def _targeted(changes, desired: DesiredState, targets, ns, problems) -> dict[Add
     return {a: c for a, c in changes.items() if a in wanted}
 
 
-def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: DesiredState):
-    """Human reasons (display only) and plan warnings for one change."""
+def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: DesiredState, backup_counts):
+    """Human reasons (display only) and plan warnings for one change. backup_counts() -> Counter by schedule."""
     reasons: list[str] = []
     warnings: list[str] = []
     addr = c.address
@@ -114,7 +129,7 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
             reasons.append("unpaused with startImmediately: a run that came due while paused starts at once")
         ttl_change = next((f for f in c.fields if f.path == ("spec", "template", "ttl")), None)
         if ttl_change and c.action is Action.UPDATE:
-            n = live.backups_by_schedule(ns).get(addr.name, 0)
+            n = backup_counts().get(addr.name, 0)
             warnings.append(f"{addr}: retention changes from {ttl_change.before} to {ttl_change.after}; "
                             f"{n} existing backup(s) of this schedule keep their current expiry")
     if c.action is Action.REPLACE:

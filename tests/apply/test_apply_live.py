@@ -14,7 +14,7 @@ from engine.apply.writer import KubeWriter
 from engine.planner import plan_from_files
 from engine.state.kube import KubeTarget, api_client
 from tests.cluster.apiserver.cluster import Cluster
-from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli, write
+from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli, seed_backup, write
 
 HARNESS = str(EXAMPLES / "harness" / "policy.yaml")
 BSL = ("velero.io", "v1", "backupstoragelocations")
@@ -41,6 +41,8 @@ class Recorder:
 @pytest.fixture
 def live(tmp_path):
     with Cluster() as cluster:
+        # the harness restores the newest Completed backup of nightly-full: give it one
+        seed_backup(cluster.store, "nightly-full-20261124230000", "nightly-full")
         yield cluster, cluster.write_kubeconfig(tmp_path / "kubeconfig")
 
 
@@ -130,8 +132,9 @@ def test_failure_summary_and_exit_code(live, capsys, monkeypatch):
     cluster.faults.add(verb="create", resource="schedules", status=500, times=1000)
     res = apply_cli(kubeconfig, capsys, monkeypatch, "--parallelism", "2")
     assert res.code == 1
-    assert "Apply failed: 5 added, 0 changed, 0 destroyed; 2 failed, 1 not done." in res.out
-    assert "skipped: restore.harness-rollback: skipped: schedule.nightly-full failed" in res.out
+    # the restore was resolved to a named backup at plan time: it does not need the schedule
+    assert "Apply failed: 6 added, 0 changed, 0 destroyed; 2 failed, 0 not done." in res.out, res.out
+    assert "failed:  schedule.nightly-full: POST schedule.nightly-full: Internal error occurred" in res.out
 
 
 def test_conflict_is_re_read_and_safe_changes_go_on(live, capsys, monkeypatch):

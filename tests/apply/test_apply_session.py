@@ -12,7 +12,7 @@ import yaml
 
 from engine.apply.lock import LEASE_NAME, micro_time
 from tests.cluster.apiserver.cluster import Cluster
-from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli
+from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli, seed_backup
 
 HARNESS = str(EXAMPLES / "harness" / "policy.yaml")
 LEASES = ("coordination.k8s.io", "v1", "leases")
@@ -23,6 +23,8 @@ SCHEDULES = ("velero.io", "v1", "schedules")
 @pytest.fixture
 def live(tmp_path):
     with Cluster() as cluster:
+        # the harness restores the newest Completed backup of nightly-full: give it one
+        seed_backup(cluster.store, "nightly-full-20261124230000", "nightly-full")
         yield cluster, cluster.write_kubeconfig(tmp_path / "kubeconfig")
 
 

@@ -1,0 +1,44 @@
+"""`snapplan audit`: the backup posture of a cluster against the policy; a non-zero exit for CI."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from engine.cli.terminal import Exit, Terminal
+
+
+def audit(
+    file: Path = typer.Option(..., "-f", "--file", help="Policy file, or a directory of YAML files."),
+    state: Path = typer.Option(None, "--state",
+                               help="Audit a cluster-state file (kubectl get ... -o yaml/json) instead of a cluster."),
+    kubeconfig: str = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG", help="Kubeconfig file."),
+    context: str = typer.Option(None, "--context", help="Kubeconfig context (default: the current one)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the audit as JSON (schemas/audit.schema.json)."),
+    fail_on: list[str] = typer.Option([], "--fail-on", metavar="drift,stale,uncovered,unavailable",
+                                      help="Exit 3 when any of these holds (comma-separated, repeatable)."),
+    no_color: bool = typer.Option(False, "--no-color"),
+    now: str = typer.Option(None, "--now", hidden=True, help="Audit as of this RFC 3339 time (tests)."),
+) -> None:
+    """Audit backups: drift, RPO and freshness per schedule, namespace coverage, storage health."""
+    from engine.audit import audit_to_json, build_audit, parse_fail_on, render_text
+    from engine.planner import parse_now, prepare, read_live
+    from engine.state.kube import KubeTarget
+
+    term = Terminal(no_color)
+    conditions = parse_fail_on(fail_on)
+    moment = parse_now(now)
+    prepared = prepare(file)
+    live = read_live(state, None if state else KubeTarget(kubeconfig, context), prepared.policy.velero_namespace)
+    result = build_audit(prepared, live, moment, conditions)
+    for w in prepared.warnings:
+        term.warning(str(w))
+    doc = audit_to_json(result)
+    if as_json:
+        term.out(json.dumps(doc, indent=2))
+    else:
+        term.out(render_text(doc, color=term.color_out), end="")
+    if result.failed:
+        term.err(f"Audit failed: {', '.join(result.failed)} (--fail-on); exit {int(Exit.AUDIT_FAILED)}")
+        raise typer.Exit(Exit.AUDIT_FAILED)

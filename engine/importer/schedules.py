@@ -1,0 +1,195 @@
+"""Schedules back to `schedules` entries, and the `apps` their namespaces and label selectors make.
+
+Inverse of engine.model.desired: CRON_TZ back to timezone, a cron line back to a preset, ttl back to
+retention, includedNamespaces/labelSelector back to scope full or application.
+"""
+from __future__ import annotations
+
+import re
+
+from engine import cron
+from engine.model.desired import APP_LABEL, SCOPE_LABEL, VOLUME_OPTIONS, ttl as velero_ttl
+
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_GO_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DESCRIPTORS = {"@hourly": "hourly", "@daily": "daily", "@midnight": "daily", "@weekly": "weekly",
+                "@monthly": "monthly", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"}
+_ENTRY_ORDER = ("scope", "app", "exclude", "storage", "schedule", "timezone", "retention", "enabled", "volumes",
+                "snapshotLocation")
+_SPEC_KEYS = {"schedule", "paused", "skipImmediately", "template"}
+_TEMPLATE_KEYS = {"metadata", "ttl", "storageLocation", "includedNamespaces", "excludedNamespaces", "labelSelector",
+                  "includeClusterResources", "volumeSnapshotLocations", "snapshotVolumes", "defaultVolumesToFsBackup"}
+
+
+class Apps:
+    """App scopes found so far, keyed by slug; the same namespaces and selector reuse one slug."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict] = {}
+
+    def slug_for(self, namespaces: list[str], selector: dict[str, str], wanted: str | None) -> str:
+        definition = {"namespaces": namespaces, **({"labelSelector": selector} if selector else {})}
+        for slug, existing in self.entries.items():
+            if existing == definition and (wanted is None or wanted == slug):
+                return slug
+        base = wanted if wanted and DNS_LABEL.match(wanted) else derive_slug(namespaces)
+        slug, n = base, 2
+        while slug in self.entries:
+            slug = f"{base[:60]}-{n}"
+            n += 1
+        self.entries[slug] = definition
+        return slug
+
+
+def derive_slug(namespaces: list[str]) -> str:
+    """The dash-separated words all namespaces start with (harness, harness-db -> harness); else the first."""
+    words = [ns.split("-") for ns in namespaces]
+    common = []
+    for parts in zip(*words):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "-".join(common).strip("-") or namespaces[0]
+
+
+def retention_of(ttl: str, note) -> str | None:
+    """Velero's ttl (`720h0m0s`) as retention (`30d`); None (the 30d default) when it is not set."""
+    m = _GO_DURATION.match(ttl or "")
+    if not ttl or not m or not any(m.groups()):
+        if ttl:
+            note(f"ttl {ttl!r} is not a duration snapplan reads; the policy keeps the default retention 30d")
+        else:
+            note("template.ttl is not set (Velero uses its server default); snapplan writes 720h0m0s (30d), "
+                 "so the plan shows it as an addition")
+        return None
+    h, mi, s = (int(g or 0) for g in m.groups())
+    seconds = h * 3600 + mi * 60 + s
+    hours = -(-seconds // 3600)
+    if hours == 0:
+        note(f"ttl {ttl!r} is shorter than an hour; the policy says 1h")
+        hours = 1
+    elif hours * 3600 != seconds:
+        note(f"ttl {ttl!r} is not a whole number of hours; the policy rounds it up to {hours}h")
+    retention = f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
+    if velero_ttl(retention) != ttl and hours * 3600 == seconds:
+        note(f"ttl {ttl!r} is written {velero_ttl(retention)} by snapplan (the same duration); "
+             "the plan shows the new spelling")
+    return retention
+
+
+def schedule_expression(value: str, note) -> tuple[str, str | None] | None:
+    """(schedule as the policy writes it, timezone) from Velero's spec.schedule; None if not expressible."""
+    line, tz = cron.split_velero_schedule(value)
+    if tz and value.strip().startswith("TZ="):
+        note("the timezone prefix TZ= is written CRON_TZ= by snapplan (the same meaning); "
+             "the plan shows the new spelling")
+    if line in _DESCRIPTORS:
+        note(f"{line} is written as the cron line {cron.expand(_DESCRIPTORS[line])!r} by snapplan (the same times); "
+             "the plan shows the new spelling")
+        line = _DESCRIPTORS[line]
+    try:
+        cron.check(line)
+        if tz:
+            cron.zone(tz)
+    except cron.CronError as exc:
+        note(f"not imported: {exc}")
+        return None
+    if tz and cron.expand(line).startswith("@every"):
+        note(f"the timezone {tz} has no effect on an interval; snapplan writes the interval without it")
+        tz = None
+    return cron.preset_of(line) or line, tz
+
+
+def volumes_of(template: dict, note) -> str:
+    chosen = {k: template[k] for k in ("snapshotVolumes", "defaultVolumesToFsBackup") if k in template}
+    for name, options in VOLUME_OPTIONS.items():
+        if options == chosen:
+            return name
+    note(f"volume options {chosen} are not one of snapplan's volumes settings; kept as they are "
+         "(volumes: default sets none of them)")
+    return "default"
+
+
+def schedule_entry(obj: dict, apps: Apps, storage: dict[str, dict], snapshot_locations: dict[str, dict],
+                   note) -> dict | None:
+    spec = obj.get("spec") or {}
+    template = spec.get("template") or {}
+    expression = schedule_expression(str(spec.get("schedule", "")), note)
+    if expression is None:
+        return None
+    entry: dict = {"scope": "full"}
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    included = list(template.get("includedNamespaces") or [])
+    if included and "*" not in included:
+        if not all(DNS_LABEL.match(ns) for ns in included):
+            note(f"not imported: includedNamespaces {included} are not plain namespace names (patterns?)")
+            return None
+        selector = (template.get("labelSelector") or {}).get("matchLabels") or {}
+        entry = {"scope": "application", "app": apps.slug_for(included, dict(selector), labels.get(APP_LABEL))}
+        if template.get("includeClusterResources") is not False:
+            note(f"template.includeClusterResources is {_show(template.get('includeClusterResources'))}; "
+                 "snapplan's application scope writes false, which leaves cluster-scoped resources (such as "
+                 "the PersistentVolumes of its claims) out of backups: the plan shows the change")
+        if (template.get("labelSelector") or {}).keys() - {"matchLabels"}:
+            note("template.labelSelector.matchExpressions is kept as it is (the policy has no field for it)")
+    else:
+        excluded = list(template.get("excludedNamespaces") or [])
+        if excluded and all(DNS_LABEL.match(ns) for ns in excluded):
+            entry["exclude"] = excluded
+        elif excluded:
+            note(f"template.excludedNamespaces {excluded} is kept as it is (patterns are not policy names)")
+        if template.get("labelSelector"):
+            note("template.labelSelector is kept as it is (scope full has no label selector)")
+    wanted = {SCOPE_LABEL: entry["scope"], **({APP_LABEL: entry["app"]} if "app" in entry else {})}
+    missing = {k: v for k, v in wanted.items() if labels.get(k) != v}
+    if missing:
+        text = "apply adds snapplan's backup labels to the template: " + _pairs(missing)
+        if "labels" not in (template.get("metadata") or {}):
+            text += (" (without template labels Velero copies the Schedule's own labels to its backups, and those "
+                     "would now include the managed-by label)")
+            own = obj["metadata"].get("labels") or {}
+            if own:
+                text += f"; its backups stop carrying {_pairs(own)}"
+        note(text)
+    location = template.get("storageLocation")
+    default = next((n for n, s in storage.items() if s.get("default")), None)
+    if not location:
+        if default is None:
+            note("not imported: template.storageLocation is not set and no imported storage is the default")
+            return None
+        note(f"template.storageLocation is not set (Velero uses the default location); snapplan writes "
+             f"{default!r}, so the plan shows it as an addition")
+    elif location not in storage:
+        note(f"not imported: its storage location {location!r} is not imported")
+        return None
+    elif location != default:
+        entry["storage"] = location
+    vsls = list(template.get("volumeSnapshotLocations") or [])
+    if len(vsls) == 1 and vsls[0] in snapshot_locations:
+        entry["snapshotLocation"] = vsls[0]
+    elif vsls:
+        note(f"template.volumeSnapshotLocations {vsls} is kept as it is (a policy names one imported location)")
+    entry["schedule"], tz = expression
+    if tz:
+        entry["timezone"] = tz
+    retention = retention_of(template.get("ttl"), note)
+    if retention and retention != "30d":
+        entry["retention"] = retention
+    if spec.get("paused") is True:
+        entry["enabled"] = False
+    volumes = volumes_of(template, note)
+    if volumes != "default":
+        entry["volumes"] = volumes
+    kept = sorted(f"spec.{k}" for k in spec if k not in _SPEC_KEYS)
+    kept += sorted(f"spec.template.{k}" for k in template if k not in _TEMPLATE_KEYS)
+    if kept:
+        note(f"kept as in the cluster (the policy has no field for them): {', '.join(kept)}")
+    return {k: entry[k] for k in _ENTRY_ORDER if k in entry}
+
+
+def _pairs(labels: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in labels.items())
+
+
+def _show(value) -> str:
+    return "not set" if value is None else str(value).lower()

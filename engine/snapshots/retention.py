@@ -1,0 +1,35 @@
+"""Does a backup still follow its schedule's current retention? A retention change applies only to new
+backups: the old ones keep the expiry they were given (README, "Retention, stated plainly")."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms|us|µs|ns)")
+_UNIT = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def seconds(duration: str | None) -> float | None:
+    """A Go duration (`720h0m0s`) in seconds; None when it is not one."""
+    if not duration:
+        return None
+    parts = _GO_DURATION.findall(duration)
+    if not parts or "".join(n + u for n, u in parts) != duration:
+        return None
+    return sum(float(n) * _UNIT[u] for n, u in parts)
+
+
+def retention_check(backup_ttl: str | None, schedule: str | None, current: Mapping[str, str],
+                    source: str) -> dict:
+    """`current` maps schedule name -> its ttl now, read from `source` ("policy" or "cluster")."""
+    out = {"backup_ttl": backup_ttl, "schedule_ttl": None, "source": source, "follows": None}
+    if schedule is None:
+        return {**out, "note": "on-demand backup: its retention was chosen when it was taken"}
+    if schedule not in current:
+        where = "the policy" if source == "policy" else "the cluster"
+        return {**out, "note": f"schedule {schedule} is not in {where}"}
+    now_ttl = current[schedule]
+    follows = seconds(backup_ttl) == seconds(now_ttl)
+    note = (f"follows the current retention of schedule {schedule} ({now_ttl})" if follows else
+            f"keeps its old retention ({backup_ttl}); schedule {schedule} now keeps backups {now_ttl}")
+    return {**out, "schedule_ttl": now_ttl, "follows": follows, "note": note}
