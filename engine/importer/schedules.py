@@ -126,10 +126,12 @@ def schedule_entry(obj: dict, apps: Apps, storage: dict[str, dict], snapshot_loc
             return None
         selector = (template.get("labelSelector") or {}).get("matchLabels") or {}
         entry = {"scope": "application", "app": apps.slug_for(included, dict(selector), labels.get(APP_LABEL))}
-        if template.get("includeClusterResources") is not False:
-            note(f"template.includeClusterResources is {_show(template.get('includeClusterResources'))}; "
-                 "snapplan's application scope writes false, which leaves cluster-scoped resources (such as "
-                 "the PersistentVolumes of its claims) out of backups: the plan shows the change")
+        if template.get("includeClusterResources") is False:
+            note("template.includeClusterResources is false and is kept as it is (the policy has no field for "
+                 "it): it leaves cluster-scoped resources, such as the PersistentVolumes of its claims, out of "
+                 "backups; snapplan's application scope leaves it unset so Velero takes them")
+        elif template.get("includeClusterResources") is True:
+            note("template.includeClusterResources is true and is kept as it is (the policy has no field for it)")
         if (template.get("labelSelector") or {}).keys() - {"matchLabels"}:
             note("template.labelSelector.matchExpressions is kept as it is (the policy has no field for it)")
     else:

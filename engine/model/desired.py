@@ -173,7 +173,9 @@ def coverage(policy: Policy, scope: str, app: str | None, exclude=()) -> dict:
             out["excludedNamespaces"] = list(exclude)
         return out
     a = policy.apps[app]
-    out = {"includedNamespaces": list(a.namespaces), "includeClusterResources": False}
+    # includeClusterResources stays unset ("auto"): Velero then takes the cluster-scoped objects the
+    # namespaced ones need, above all the PersistentVolumes of the claims; false would leave them out.
+    out: dict = {"includedNamespaces": list(a.namespaces)}
     if a.label_selector:
         out["labelSelector"] = {"matchLabels": dict(a.label_selector)}
     return out

@@ -26,8 +26,7 @@ def test_json_carries_the_policy_and_the_notes(capsys, monkeypatch):
     doc = json.loads(res.out)
     assert doc["name"] == "harness-prod" and doc["restores_not_imported"] == ["harness-rollback"]
     assert sorted(doc["policy"]["schedules"]) == ["legacy-weekly", "nightly-full", "old-hourly"]
-    assert [n["entry"] for n in doc["notes"]] == ["schedules.legacy-weekly", "schedules.legacy-weekly",
-                                                  "storage.primary"]
+    assert [n["entry"] for n in doc["notes"]] == ["schedules.legacy-weekly", "storage.primary"]
 
 
 def test_output_file_and_its_ca_bundle(tmp_path, capsys, monkeypatch):
@@ -49,3 +48,11 @@ def test_a_cluster_without_velero_objects_of_snapplan_needs_a_name(capsys, monke
     assert res.code == 1
     assert res.err == ("Error: --name 'Not_Valid' is not a valid policy name: use lower-case letters, digits and '-' "
                        "(at most 63 characters)\n")
+
+
+def test_output_into_a_missing_directory_is_one_message_even_with_a_ca_bundle(tmp_path, capsys, monkeypatch):
+    state = dump_state(tmp_path / "state.yaml", applied_state(EXAMPLES / "harness" / "policy.yaml", HARNESS_ENV))
+    out = tmp_path / "missing" / "imported.yaml"
+    res = run_cli(["import", "--state", str(state), "-o", str(out)], capsys, monkeypatch)
+    assert res.code == 1
+    assert res.err == f"Error: cannot write {out.parent / 'minio-ca.pem'}: No such file or directory\n"

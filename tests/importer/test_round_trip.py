@@ -32,10 +32,9 @@ def test_harness_state_round_trip(tmp_path, capsys, monkeypatch):
         assert_adoption(change)
     assert extra_fields(changes["bsl.default"]) == set()
     # A Velero-made schedule gets snapplan's backup labels (else its backups would copy the managed-by
-    # label) and the application scope's includeClusterResources: false; import notes both.
+    # label); import notes it.
     assert extra_fields(changes["schedule.legacy-weekly"]) == {
-        'spec.template.metadata.labels["snapplan.io/scope"]', 'spec.template.metadata.labels["snapplan.io/app"]',
-        "spec.template.includeClusterResources"}
+        'spec.template.metadata.labels["snapplan.io/scope"]', 'spec.template.metadata.labels["snapplan.io/app"]'}
     assert plan["summary"] == {"add": 0, "change": 2, "destroy": 0}
     # the managed Secret the imported secretRef points at is kept, never pruned
     assert {"address": "secret.snapplan-primary-credentials",
@@ -188,8 +187,7 @@ def test_velero_made_state_round_trip(tmp_path, capsys, monkeypatch):
     assert {a: extra_fields(c) for a, c in changes.items()} == {
         "bsl.default": set(), "bsl.minio": set(), "vsl.ebs": set(), "schedule.shop-hourly": set(),
         "schedule.berlin-nightly": scope_full, "schedule.every-6h": scope_full, "schedule.paused-weekly": scope_full,
-        "schedule.shop-daily": scope_full | {'spec.template.metadata.labels["snapplan.io/app"]',
-                                             "spec.template.includeClusterResources"},
+        "schedule.shop-daily": scope_full | {'spec.template.metadata.labels["snapplan.io/app"]'},
     }
     text = out.read_text()
     assert "its backups stop carrying team=ops" in text  # the note above paused-weekly

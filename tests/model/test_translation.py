@@ -116,7 +116,7 @@ def test_schedules_full_and_application(tmp_path):
     assert app["template"] == {
         "metadata": {"labels": {"snapplan.io/scope": "application", "snapplan.io/app": "shop"}},
         "ttl": "36h0m0s", "storageLocation": "s", "includedNamespaces": ["shop", "shop-db"],
-        "includeClusterResources": False, "labelSelector": {"matchLabels": {"tier": "prod"}},
+        "labelSelector": {"matchLabels": {"tier": "prod"}},
         "defaultVolumesToFsBackup": True,
     }
     none = obj(state, "Schedule", "none").obj["spec"]
