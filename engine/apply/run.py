@@ -15,6 +15,7 @@ class UI(Protocol):
     observer: object
 
     def show_plan(self, result) -> None: ...
+    def can_confirm(self) -> None: ...
     def confirm(self) -> bool: ...
     def note(self, text: str) -> None: ...
     def lock_wait(self, holder) -> None: ...
@@ -22,6 +23,26 @@ class UI(Protocol):
 
 class Cancelled(SnapplanError):
     """The person at the prompt did not answer yes."""
+
+
+class StorageCheckFailed(SnapplanError):
+    """A bucket this apply points Velero at would not work: refused before any write."""
+
+
+def storages_to_check(plan) -> list[str]:
+    """Storage whose location this apply creates, replaces or changes in its spec (or whose Secret it writes)."""
+    from engine.plan.model import Action
+
+    names = set()
+    secrets = {c.address.name for c in plan.changes if c.address.kind == "Secret" and c.action is not Action.NOOP}
+    for c in plan.changes:
+        if c.address.kind != "BackupStorageLocation" or c.action is Action.DELETE:
+            continue
+        spec = (c.after or {}).get("spec") or {}
+        touched = c.action in (Action.CREATE, Action.REPLACE) or any(f.path[0] == "spec" for f in c.fields)
+        if touched or (spec.get("credential") or {}).get("name") in secrets:
+            names.add(c.address.name)
+    return sorted(names)
 
 
 @dataclass(frozen=True)
@@ -33,6 +54,7 @@ class ApplyRequest:
     targets: tuple[str, ...] = ()
     options: ApplyOptions = field(default_factory=ApplyOptions)
     env: object = None
+    check_storage: bool = True  # S3 preflight of the buckets this apply points Velero at
 
 
 def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
@@ -62,6 +84,10 @@ def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
         ui.show_plan(result)
         if not result.plan.has_changes:
             return None
+        if not saved:
+            ui.can_confirm()  # no terminal and no --auto-approve: refuse before doing anything slow
+        if req.check_storage:
+            _check_storage(result, req.env, ui)
         if not saved and not ui.confirm():
             raise Cancelled("Apply cancelled.")
         options = req.options if session.waits else dataclasses.replace(req.options, wait=False)
@@ -70,3 +96,20 @@ def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
         if session.lock is not None and session.lock.lost.is_set():
             ui.note(f"the lock was lost during apply: {session.lock.lost_reason}")
         return outcome
+
+
+def _check_storage(result, env, ui) -> None:
+    import os
+
+    from engine.storage import check_storage
+
+    names = [n for n in storages_to_check(result.plan) if n in result.policy.storage]
+    if not names:
+        return
+    ui.note(f"checking storage {', '.join(names)} before writing (skip with --skip-storage-check)")
+    reports = check_storage(result.policy, os.environ if env is None else env, names=names)
+    failures = [line for r in reports for line in r.failures]
+    if failures:
+        raise StorageCheckFailed(
+            "the storage check failed; nothing was applied:\n" + "\n".join(f"  - {f}" for f in failures)
+            + "\nFix the storage (snapplan storage check shows every check), or pass --skip-storage-check")

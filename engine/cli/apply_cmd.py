@@ -120,14 +120,17 @@ class CliUI:
             self.term.warning(str(w))
         self.term.out(render_text(plan_to_json(result.plan), color=self.term.color_out), end="")
 
-    def confirm(self) -> bool:
-        if self.auto_approve:
-            return True
-        if not sys.stdin.isatty():
+    def can_confirm(self) -> None:
+        if not self.auto_approve and not sys.stdin.isatty():
             from engine.apply.run import Cancelled
 
             raise Cancelled("refusing to apply: there is no terminal to ask for confirmation; "
                             "review the plan and pass --auto-approve (or apply a saved plan)")
+
+    def confirm(self) -> bool:
+        if self.auto_approve:
+            return True
+        self.can_confirm()
         self.term.err("")
         return input(PROMPT).strip() == "yes"
 
@@ -152,6 +155,8 @@ def apply(
     no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for Velero to validate or restore."),
     lock_timeout: str = typer.Option("0s", "--lock-timeout", help="How long to wait for another apply's lock."),
     no_lock: bool = typer.Option(False, "--no-lock", help="Do not take the snapplan-lock Lease."),
+    skip_storage_check: bool = typer.Option(False, "--skip-storage-check",
+                                            help="Do not check the buckets of new or changed storage first."),
     lock_duration: int = typer.Option(60, "--lock-duration", hidden=True, min=1,
                                       help="Seconds a lock lives without renewal (tests)."),
     no_color: bool = typer.Option(False, "--no-color"),
@@ -173,7 +178,8 @@ def apply(
         kubeconfig, context, state = _saved_target(saved_plan)
     where = StateFileTarget(state) if state else ClusterTarget(KubeTarget(kubeconfig, context), lock)
     request = ApplyRequest(where, file, saved_plan, prune, tuple(target),
-                           ApplyOptions(parallelism=parallelism, wait=not no_wait, timeout=wait_for))
+                           ApplyOptions(parallelism=parallelism, wait=not no_wait, timeout=wait_for),
+                           check_storage=not skip_storage_check and state is None)
     ui = CliUI(term, auto_approve)
     try:
         outcome = run_apply(request, ui)

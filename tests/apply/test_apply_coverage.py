@@ -66,7 +66,7 @@ def test_every_storage_type_and_scope_is_accepted_and_converges(live, tmp_path, 
     write(tmp_path / "minio-credentials", "[default]\naws_access_key_id=AKIAFAKE\naws_secret_access_key=fake\n")
     policy = write(tmp_path / "policy.yaml", EVERYTHING)
     args = ["-f", str(policy), "--kubeconfig", str(kubeconfig)]
-    res = run_cli(["apply", "--auto-approve", "--no-wait", *args], capsys, monkeypatch)
+    res = run_cli(["apply", "--auto-approve", "--no-wait", "--skip-storage-check", *args], capsys, monkeypatch)
     assert res.code == 0, res.out + res.err
     assert "Apply complete! 16 added, 0 changed, 0 destroyed." in res.out
     bsls = {o["metadata"]["name"]: o["spec"] for o in cluster.store.list(BSL, "velero")[0]}
@@ -111,19 +111,19 @@ def test_prune_with_and_without_protect_never_touches_backups(live, tmp_path, ca
     cluster, kubeconfig = live
     v1, v2 = write(tmp_path / "v1.yaml", PRUNE_V1), write(tmp_path / "v2.yaml", PRUNE_V2)
     kc = ["--kubeconfig", str(kubeconfig)]
-    assert run_cli(["apply", "--auto-approve", "--no-wait", "-f", str(v1), *kc], capsys, monkeypatch).code == 0
+    assert run_cli(["apply", "--auto-approve", "--no-wait", "--skip-storage-check", "-f", str(v1), *kc], capsys, monkeypatch).code == 0
     for i, schedule in enumerate(["s1", "s2"] * 5):
         cluster.store.create(BACKUPS, "velero", {
             "apiVersion": "velero.io/v1", "kind": "Backup",
             "metadata": {"name": f"{schedule}-{i}", "labels": {"velero.io/schedule-name": schedule}},
             "spec": {"storageLocation": "keep" if schedule == "s1" else "drop"}, "status": {"phase": "Completed"}})
 
-    res = run_cli(["apply", "--auto-approve", "--no-wait", "-f", str(v2), *kc], capsys, monkeypatch)
+    res = run_cli(["apply", "--auto-approve", "--no-wait", "--skip-storage-check", "-f", str(v2), *kc], capsys, monkeypatch)
     assert res.code == 0, res.err
     assert "Apply complete! 1 added, 1 changed, 0 destroyed." in res.out
     assert sorted(o["metadata"]["name"] for o in cluster.store.list(BSL, "velero")[0]) == ["drop", "keep", "other"]
 
-    res = run_cli(["apply", "--auto-approve", "--no-wait", "--prune", "-f", str(v2), *kc], capsys, monkeypatch)
+    res = run_cli(["apply", "--auto-approve", "--no-wait", "--skip-storage-check", "--prune", "-f", str(v2), *kc], capsys, monkeypatch)
     assert res.code == 0, res.err
     assert "Apply complete! 0 added, 0 changed, 2 destroyed." in res.out
     assert "bsl.keep: protected (protect: true): never deleted" in res.out  # kept, and the plan says why
@@ -137,7 +137,7 @@ def test_ctrl_c_stops_apply_releases_the_lock_and_says_what_was_done(live):
     cluster.faults.add(verb="create", resource="schedules", latency=1.5)
     env = {**os.environ, **HARNESS_ENV, "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "engine", "apply", "--auto-approve", "--no-wait", "--parallelism", "1",
+        [sys.executable, "-m", "engine", "apply", "--auto-approve", "--no-wait", "--skip-storage-check", "--parallelism", "1",
          "-f", str(EXAMPLES / "harness" / "policy.yaml"), "--kubeconfig", str(kubeconfig)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -151,7 +151,7 @@ def test_ctrl_c_stops_apply_releases_the_lock_and_says_what_was_done(live):
     assert "not started: interrupted" in out
     assert "Run apply again to finish" in out
     assert cluster.store.list(LEASES, "velero")[0] == []  # the lock was released
-    res = subprocess.run([sys.executable, "-m", "engine", "apply", "--auto-approve", "--no-wait",
+    res = subprocess.run([sys.executable, "-m", "engine", "apply", "--auto-approve", "--no-wait", "--skip-storage-check",
                           "-f", str(EXAMPLES / "harness" / "policy.yaml"), "--kubeconfig", str(kubeconfig)],
                          env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and "Apply complete!" in res.stdout, res.stdout + res.stderr

@@ -34,7 +34,7 @@ def cli(capsys, monkeypatch, *args, env=HARNESS_ENV):
 
 def apply_args(kubeconfig, *extra):
     # No Velero controller runs in these clusters: do not wait for validation.
-    return ("apply", "--auto-approve", "--no-wait", "-f", HARNESS, "--kubeconfig", str(kubeconfig), *extra)
+    return ("apply", "--auto-approve", "--no-wait", "--skip-storage-check", "-f", HARNESS, "--kubeconfig", str(kubeconfig), *extra)
 
 
 def hold_lock(cluster, holder="alice@laptop pid 4242", age=0, duration=60):
@@ -148,7 +148,7 @@ def test_saved_plan_applies_without_asking_and_converges(live, capsys, monkeypat
     assert saved["target"]["server"] == cluster.url
     assert saved["plan"]["summary"] == {"add": 8, "change": 0, "destroy": 0}
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)  # no TTY, no --auto-approve: a saved plan needs neither
-    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait")
+    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait", "--skip-storage-check")
     assert res.code == 0, res.err
     assert "Apply complete! 8 added, 0 changed, 0 destroyed." in res.out
     res = cli(capsys, monkeypatch, "plan", "-f", HARNESS, "--kubeconfig", str(kubeconfig))
@@ -183,7 +183,7 @@ def test_stale_saved_plan_is_refused_and_says_what_changed(live, capsys, monkeyp
     bsl["spec"]["config"]["region"] = "eu-west-1"  # someone edits it by hand
     cluster.store.replace(BSL, "velero", "primary", bsl)
     before = cluster.requests.snapshot()
-    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait")
+    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait", "--skip-storage-check")
     assert res.code == 1
     assert "no longer holds; nothing was applied" in res.err
     assert "bsl.primary changed since the plan (resourceVersion" in res.err
@@ -198,7 +198,7 @@ def test_saved_plan_refused_when_credentials_change(live, capsys, monkeypatch, t
     out = tmp_path / "p.plan"
     save_plan(capsys, monkeypatch, kubeconfig, out)
     env = {**HARNESS_ENV, "MINIO_SECRET_KEY": "rotatedSecretValue"}
-    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait", env=env)
+    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait", "--skip-storage-check", env=env)
     assert res.code == 1
     assert "the credential source of secret.snapplan-minio-credentials changed since the plan" in res.err
     assert "rotatedSecretValue" not in res.err
@@ -213,7 +213,7 @@ def test_saved_plan_refused_when_policy_changes(live, capsys, monkeypatch, tmp_p
               "--out", str(out))
     assert res.code == 0, res.err
     (work / "policy.yaml").write_text((work / "policy.yaml").read_text().replace("retention: 7d", "retention: 8d"))
-    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait")
+    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait", "--skip-storage-check")
     assert res.code == 1 and "policy.yaml changed since the plan" in res.err
 
 
@@ -223,7 +223,7 @@ def test_saved_plan_refused_against_another_cluster(live, capsys, monkeypatch, t
     save_plan(capsys, monkeypatch, kubeconfig, out)
     with Cluster() as other:
         other_kc = other.write_kubeconfig(tmp_path / "other")
-        res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait", "--kubeconfig", str(other_kc))
+        res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait", "--skip-storage-check", "--kubeconfig", str(other_kc))
     assert res.code == 1 and "it was made against cluster" in res.err
 
 

@@ -74,7 +74,7 @@ def test_an_unavailable_location_stops_its_schedules_with_veleros_message(velero
                                                                          monkeypatch):
     cluster, kubeconfig = velero
     path = policy(tmp_path, s3, bad_secret=True)
-    res = apply(capsys, monkeypatch, kubeconfig, path)
+    res = apply(capsys, monkeypatch, kubeconfig, path, "--skip-storage-check")  # let Velero find out
     assert res.code == 1
     assert "failed:  bsl.other: Velero marked bsl.other Unavailable: " in res.out
     assert 'BackupStorageLocation "other" is unavailable' in res.out
@@ -93,3 +93,20 @@ def test_wait_times_out_when_no_velero_runs(cluster_factory, s3, tmp_path, capsy
     assert "timed out after 2s waiting for Velero to validate the location" in res.out, res.out
     assert "is Velero running?" in res.out
     assert "skipped: schedule.on-good" in res.out
+
+
+def test_the_storage_check_refuses_a_bad_secret_before_any_write(velero, s3, tmp_path, capsys, monkeypatch):
+    cluster, kubeconfig = velero
+    path = policy(tmp_path, s3, bad_secret=True)
+    before = cluster.requests.snapshot()
+    res = apply(capsys, monkeypatch, kubeconfig, path)
+    assert res.code == 1
+    assert "Note: checking storage good, other before writing" in res.err
+    assert "the storage check failed; nothing was applied:" in res.err
+    assert "storage.other: " in res.err and "SignatureDoesNotMatch" in res.err, res.err
+    assert "storage.good" not in res.err.split("nothing was applied:")[1]
+    after = cluster.requests.snapshot()
+    writes = {k for k in after if k[0] in ("create", "patch", "update", "delete") and k[1] != "leases"
+              and after[k] != before.get(k, 0)}
+    assert writes == set()
+    assert "not-the-secret" not in res.out + res.err
