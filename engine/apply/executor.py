@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from engine.addr import Address
+from engine.apply.redact import Redacted, needles, redact
 from engine.apply.retry import Backoff, RetryPolicy
 from engine.apply.waits import Pending, backup_synced, location_check, restore_check, wait
 from engine.apply.walk import Outcome, Status, walk
@@ -91,6 +92,7 @@ class Executor:
     def __init__(self, plan: Plan, desired: DesiredState, writer: Writer, observer: Observer, options: ApplyOptions):
         self.plan, self.desired, self.writer, self.observer, self.options = plan, desired, writer, observer, options
         self.changes = {c.address: c for c in plan.changes if c.action is not Action.NOOP}
+        self.hidden = needles(v for o in desired.objects.values() for v in (o.secret or {}).values())
 
     def run(self, stop=None) -> ApplyResult:
         import threading
@@ -111,7 +113,10 @@ class Executor:
             if self.options.wait:
                 message = self._wait_for_velero(change, written, message)
         except Exception as exc:
-            self.observer.on_done(addr, Outcome(Status.FAILED, str(exc)))
+            message = redact(str(exc), self.hidden)
+            self.observer.on_done(addr, Outcome(Status.FAILED, message))
+            if message != str(exc):
+                raise Redacted(message) from None
             raise
         self.observer.on_done(addr, Outcome(Status.DONE, message))
         return message
@@ -126,7 +131,7 @@ class Executor:
                 decision = self.options.retry(exc, attempt)
                 if not decision.retry:
                     raise
-                self.observer.on_retry(addr, attempt, str(exc), decision.sleep)
+                self.observer.on_retry(addr, attempt, redact(str(exc), self.hidden), decision.sleep)
                 self.options.sleep(decision.sleep)
 
     def _wait(self, addr: Address, target: Address, check, what: str) -> str:

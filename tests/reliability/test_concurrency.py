@@ -1,0 +1,108 @@
+"""Someone else writes an object while the plan waits at the prompt (between plan and apply, `apply -f`).
+
+A write to a field the plan changes stops that branch with a message naming the field and both values, and
+nothing is overwritten; a write to another field is kept and the planned change goes on; a planned delete or
+replacement of an object changed since is not carried out. (Saved plans are refused on any change:
+tests/apply/test_apply_session.py test_stale_saved_plan_is_refused_and_says_what_changed.)
+"""
+from __future__ import annotations
+
+import builtins
+import shutil
+
+import pytest
+
+from engine.model.manifest import LAST_APPLIED
+from tests.cluster.apiserver.cluster import Cluster
+from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli
+from tests.reliability.support import APPLY, GVR, HARNESS, seed_harness, writes
+
+BSL, SCHEDULES = GVR["BackupStorageLocation"], GVR["Schedule"]
+
+
+@pytest.fixture
+def applied(tmp_path, capsys, monkeypatch):
+    """The harness applied to a fresh cluster, and an editable copy of the policy."""
+    with Cluster() as cluster:
+        seed_harness(cluster)
+        kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
+        res = run_cli([*APPLY, HARNESS, "--kubeconfig", str(kubeconfig)], capsys, monkeypatch, env=HARNESS_ENV)
+        assert res.code == 0, res.err
+        shutil.copytree(EXAMPLES / "harness", tmp_path / "policy")
+        yield cluster, kubeconfig, tmp_path / "policy" / "policy.yaml"
+
+
+def edit_policy(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def apply_while(cluster, kubeconfig, policy, someone_edits, capsys, monkeypatch, *extra):
+    """apply -f at a terminal; while the person reads the plan, someone else writes; then the person says yes."""
+    def answer(prompt=""):
+        someone_edits(cluster.store)
+        return "yes"
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr(builtins, "input", answer)
+    args = ["apply", "--no-wait", "--skip-storage-check", "-f", str(policy), "--kubeconfig", str(kubeconfig), *extra]
+    return run_cli(args, capsys, monkeypatch, env=HARNESS_ENV)
+
+
+def change(gvr, name, edit):
+    def someone_edits(store):
+        obj = store.get(gvr, "velero", name)
+        edit(obj)
+        store.replace(gvr, "velero", name, obj)
+    return someone_edits
+
+
+def test_a_concurrent_write_to_a_planned_field_is_not_overwritten(applied, capsys, monkeypatch):
+    cluster, kubeconfig, policy = applied
+    edit_policy(policy, "region: us-east-1", "region: eu-west-1")  # bsl.primary: spec.config.region
+    record = cluster.store.get(BSL, "velero", "primary")["metadata"]["annotations"][LAST_APPLIED]
+    res = apply_while(cluster, kubeconfig, policy, change(BSL, "primary", lambda o: o["spec"]["config"].update(
+        region="ap-south-1")), capsys, monkeypatch)
+    assert res.code == 1, res.out + res.err
+    assert ("failed:  bsl.primary: bsl.primary changed since the plan: spec.config.region is now 'ap-south-1' "
+            "(planned from 'us-east-1'); not overwritten. Run plan again.") in res.out
+    final = cluster.store.get(BSL, "velero", "primary")
+    assert final["spec"]["config"]["region"] == "ap-south-1"
+    assert final["metadata"]["annotations"][LAST_APPLIED] == record  # not even snapplan's record moved
+    assert cluster.requests.count(verb="patch", resource="backupstoragelocations") == 1  # the refused one
+
+
+def test_a_concurrent_write_to_another_field_is_kept_and_the_plan_goes_on(applied, capsys, monkeypatch):
+    cluster, kubeconfig, policy = applied
+    edit_policy(policy, "region: us-east-1", "region: eu-west-1")
+    res = apply_while(cluster, kubeconfig, policy, change(BSL, "primary", lambda o: o["spec"].update(
+        backupSyncPeriod="2m0s")), capsys, monkeypatch)
+    assert res.code == 0, res.out + res.err
+    assert "bsl.primary: Modifications complete (updated (re-read after a concurrent change))" in res.err
+    final = cluster.store.get(BSL, "velero", "primary")["spec"]
+    assert (final["config"]["region"], final["backupSyncPeriod"]) == ("eu-west-1", "2m0s")
+
+
+def test_a_prune_of_an_object_changed_since_the_plan_is_not_carried_out(applied, capsys, monkeypatch):
+    cluster, kubeconfig, policy = applied
+    text = policy.read_text()
+    start = text.index("  harness-hourly:")
+    policy.write_text(text[:start] + text[text.index("restores:"):])  # the schedule leaves the policy
+    res = apply_while(cluster, kubeconfig, policy, change(SCHEDULES, "harness-hourly", lambda o: o["spec"].update(
+        schedule="30 * * * *")), capsys, monkeypatch, "--prune")
+    assert res.code == 1, res.out + res.err
+    assert "failed:  schedule.harness-hourly: schedule.harness-hourly changed since the plan; not deleted." in res.out
+    assert cluster.store.get(SCHEDULES, "velero", "harness-hourly")["spec"]["schedule"] == "30 * * * *"
+
+
+def test_a_replacement_of_a_location_changed_since_the_plan_is_not_carried_out(applied, capsys, monkeypatch):
+    cluster, kubeconfig, policy = applied
+    edit_policy(policy, "    bucket: velero\n", "    bucket: velero-v2\n")  # bsl.minio must be replaced
+    before = cluster.requests.snapshot()
+    res = apply_while(cluster, kubeconfig, policy, change(BSL, "minio", lambda o: o["spec"].update(
+        backupSyncPeriod="5m0s")), capsys, monkeypatch)
+    assert res.code == 1, res.out + res.err
+    assert "failed:  bsl.minio: bsl.minio changed since the plan; not replaced." in res.out
+    minio = cluster.store.get(BSL, "velero", "minio")["spec"]
+    assert (minio["objectStorage"]["bucket"], minio["backupSyncPeriod"]) == ("velero", "5m0s")
+    assert writes(cluster, before) == 1  # the refused DELETE; nothing created in its place
