@@ -13,7 +13,7 @@ from typing import Protocol
 from engine.addr import Address
 from engine.apply.redact import Redacted, needles, redact
 from engine.apply.retry import Backoff, RetryPolicy
-from engine.apply.waits import Pending, backup_synced, location_check, restore_check, wait
+from engine.apply.waits import Pending, WaitInterrupted, backup_synced, location_check, restore_check, wait
 from engine.apply.walk import Outcome, Status, walk
 from engine.apply.writer import Conflict
 from engine.diff import field_changes, path_str
@@ -111,7 +111,10 @@ class Executor:
                 self._wait_for_backup(addr)
             message, written = self._with_retries(addr, lambda: self._act(change))
             if self.options.wait:
-                message = self._wait_for_velero(change, written, message)
+                try:
+                    message = self._wait_for_velero(change, written, message)
+                except WaitInterrupted as stopped:  # written, not watched to the end: done, and said so
+                    message = f"{message}; {stopped}"
         except Exception as exc:
             message = redact(str(exc), self.hidden)
             self.observer.on_done(addr, Outcome(Status.FAILED, message))

@@ -98,9 +98,9 @@ class LeaseLock:
         return f"/apis/coordination.k8s.io/v1/namespaces/{self.namespace}/leases"
 
     def _call(self, method: str, path: str, body: dict | None = None):
-        from engine.state.kube import request
+        from engine.state.kube import request_retrying
 
-        resp = request(self.api, method, path, body=body, timeout=15)
+        resp = request_retrying(self.api, method, path, body=body, timeout=15, sleep=self.sleep)
         if resp.status == 403:
             raise LockError(
                 f"not allowed to {method} the Lease {self.namespace}/{LEASE_NAME}: "

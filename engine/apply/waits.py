@@ -18,6 +18,10 @@ class WaitFailed(Exception):
     """Velero finished with a failure (Unavailable location, failed restore) or the wait timed out."""
 
 
+class WaitInterrupted(WaitFailed):
+    """Ctrl-C while waiting: the write was made; only the watching stopped."""
+
+
 @dataclass(frozen=True)
 class Pending:
     text: str
@@ -111,7 +115,7 @@ def wait(get: Callable[[], dict | None], check: Check, *, timeout: float, what: 
     started = clock()
     while True:
         if stop is not None and stop.is_set():
-            raise WaitFailed(f"stopped waiting {what} (interrupted); Velero carries on with it")
+            raise WaitInterrupted(f"stopped waiting {what} (interrupted); Velero carries on with it")
         state = check(get())
         if isinstance(state, Ready):
             return state.message

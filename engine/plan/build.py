@@ -9,11 +9,14 @@ from engine import cron
 from engine.addr import Address
 from engine.diff import UNKNOWN, diff, path_str
 from engine.errors import PlanError
-from engine.graph import build_graph, ordered, refs_of
+from engine.graph import dependencies, ordered, refs_of
 from engine.model.desired import DesiredState
 from engine.plan.model import Action, Change, Plan
 from engine.plan.preflight import check_velero
 from engine.state.live import LiveState
+
+
+VELERO_DEFAULT_TTL = "720h0m0s"
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         problems += [p for a, ps in sorted(resolved.problems.items()) if a in changes for p in ps]
     if problems:
         raise PlanError(problems)
-    graph = build_graph(changes.values())
+    graph = dependencies(changes.values())
     warnings = list(result.warnings) + deferred
     explained: dict[Address, Change] = {}
     backup_counts = functools.cache(lambda: live.backups_by_schedule(ns))  # one pass over the Backups, if any
@@ -129,9 +132,15 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
             reasons.append("unpaused with startImmediately: a run that came due while paused starts at once")
         ttl_change = next((f for f in c.fields if f.path == ("spec", "template", "ttl")), None)
         if ttl_change and c.action is Action.UPDATE:
+            before = ttl_change.before or VELERO_DEFAULT_TTL  # no ttl: Velero keeps backups 30 days
             n = backup_counts().get(addr.name, 0)
-            warnings.append(f"{addr}: retention changes from {ttl_change.before} to {ttl_change.after}; "
-                            f"{n} existing backup(s) of this schedule keep their current expiry")
+            if before == ttl_change.after:
+                reasons.append(f"retention written out: {ttl_change.after} is Velero's default, so backups "
+                               "keep the same expiry")
+            else:
+                was = f"{before}" + (" (Velero's default)" if ttl_change.before is None else "")
+                warnings.append(f"{addr}: retention changes from {was} to {ttl_change.after}; "
+                                f"{n} existing backup(s) of this schedule keep their current expiry")
     if c.action is Action.REPLACE:
         moved = ", ".join(f"{path_str(f.path)} {f.before!r} -> {f.after!r}" for f in c.fields
                           if f.path[-1] in ("provider", "bucket", "prefix"))

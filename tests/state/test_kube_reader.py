@@ -77,3 +77,12 @@ def test_missing_or_broken_kubeconfig_is_one_clear_error(tmp_path, capsys, monke
     res = run_cli(["plan", "-f", MINIMAL, "--kubeconfig", str(broken)], capsys, monkeypatch)
     assert res.code == 1 and f"{broken}:2: the kubeconfig is not valid YAML" in res.err
     assert "Internal error" not in res.err
+
+
+def test_reads_are_retried_when_the_server_is_busy(live, capsys, monkeypatch):
+    cluster, kubeconfig = live
+    busy = cluster.faults.add(verb="list", resource="backups", status=503, times=2)
+    dropped = cluster.faults.add(verb="list", resource="schedules", drop=True, times=1)
+    res = run_cli(["plan", "-f", MINIMAL, "--kubeconfig", str(kubeconfig)], capsys, monkeypatch)
+    assert res.code == 0, res.err
+    assert busy.fired == 2 and dropped.fired == 1
