@@ -8,6 +8,20 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 
+def clip(value: object, limit: int = 60) -> str:
+    """repr() of a user's value for a message, shortened: a hostile file must not make a megabyte error."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 16]}...({len(text)} chars)"
+
+
+def printable(text: str, limit: int = 120) -> str:
+    """A name from a user's file as it may reach a terminal: control and format characters escaped (no escape
+    sequences, no right-to-left overrides, no line breaks of its own), and shortened."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text if len(text) <= limit else f"{text[:limit - 20]}...({len(text)} chars)"
+
+
 @dataclass(frozen=True, order=True)
 class SourceRange:
     """Where in which file a value was written (1-based line and column)."""
@@ -34,7 +48,7 @@ class Diagnostic:
 
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source else ""
-        path = f"{self.path}: " if self.path else ""
+        path = f"{printable(self.path)}: " if self.path else ""
         tag = "" if self.severity is Severity.ERROR else "warning: "
         return f"{where}{tag}{path}{self.message}"
 
@@ -50,10 +64,24 @@ class SnapplanError(Exception):
 
 
 class PolicyError(SnapplanError):
-    """The policy (or a file it names) is wrong; carries every diagnostic found, not just the first."""
+    """The policy (or a file it names) is wrong; carries every diagnostic found, not just the first.
 
-    def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]):
-        self.diagnostics = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
+    At most MAX_SHOWN of them, in file order, and one saying how many more there are: a hostile file
+    can hold 100,000 mistakes, and a terminal full of them helps nobody.
+    """
+
+    MAX_SHOWN = 100
+
+    def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...], dropped: int = 0):
+        """`dropped`: problems found but not kept (Diagnostics.MAX_ITEMS), so not in `diagnostics`."""
+        ordered = sorted(diagnostics, key=Diagnostic.sort_key)
+        if len(ordered) > self.MAX_SHOWN:
+            rest = ordered[self.MAX_SHOWN:]
+            count = f"{len(rest) + dropped}{' or more' if dropped else ''}"
+            ordered = ordered[: self.MAX_SHOWN] + [Diagnostic(
+                Severity.ERROR, f"{count} more problem(s) from here on are not shown; fix the ones above first",
+                source=rest[0].source)]
+        self.diagnostics = tuple(ordered)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 
@@ -79,15 +107,32 @@ class ClusterUnreachable(SnapplanError):
 
 @dataclass
 class Diagnostics:
-    """Collects diagnostics during one validation pass."""
+    """Collects diagnostics during one validation pass: errors up to MAX_ERRORS, then only their count."""
+
+    MAX_ERRORS = 1_000  # a file with more mistakes is hostile or hopeless; keeping them all costs time and memory
 
     items: list[Diagnostic] = field(default_factory=list)
+    dropped: int = 0  # errors found past MAX_ERRORS
+    kept: int = 0
+
+    @property
+    def full(self) -> bool:
+        return self.kept >= self.MAX_ERRORS
 
     def error(self, message: str, path: str = "", source: SourceRange | None = None) -> None:
+        if self.full:
+            self.dropped += 1
+            return
+        self.kept += 1
         self.items.append(Diagnostic(Severity.ERROR, message, path, source))
 
     def warning(self, message: str, path: str = "", source: SourceRange | None = None) -> None:
         self.items.append(Diagnostic(Severity.WARNING, message, path, source))
+
+    def extend(self, other: "Diagnostics") -> None:
+        for d in other.items:
+            (self.error if d.severity is Severity.ERROR else self.warning)(d.message, d.path, d.source)
+        self.dropped += other.dropped
 
     @property
     def errors(self) -> list[Diagnostic]:

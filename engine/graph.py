@@ -1,12 +1,12 @@
-"""Changes -> a networkx DAG of actions, built in small ordered steps, then validated. Pure.
+"""Changes -> a DAG of actions, built in small ordered steps, then validated. Pure.
 
-An edge u -> v means v runs only after u succeeded.
+An edge u -> v means v runs only after u succeeded. Plans use the plain Dag; apply's walk gets a networkx
+DiGraph (build_graph). networkx is imported only there and to name a cycle: it costs 0.1 s of start-up.
 """
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable
-
-import networkx as nx
 
 from engine.addr import Address
 from engine.errors import PlanError
@@ -35,10 +35,52 @@ def refs_of(change: Change, which: str = "after") -> dict[str, set[str]]:
     return _refs(change.after if which == "after" else change.before)
 
 
-Step = Callable[[nx.DiGraph, dict[Address, Change]], None]
+class Dag:
+    """Nodes and edges in insertion order; the part of networkx's DiGraph interface that steps and plans use."""
+
+    def __init__(self) -> None:
+        self._pred: dict[Address, dict[Address, None]] = {}
+        self._succ: dict[Address, dict[Address, None]] = {}
+
+    def add_node(self, node: Address) -> None:
+        self._pred.setdefault(node, {})
+        self._succ.setdefault(node, {})
+
+    def add_edge(self, first: Address, then: Address) -> None:
+        self.add_node(first)
+        self.add_node(then)
+        self._succ[first][then] = None
+        self._pred[then][first] = None
+
+    @property
+    def nodes(self) -> list[Address]:
+        return list(self._pred)
+
+    def predecessors(self, node: Address) -> Iterable[Address]:
+        return iter(self._pred[node])
+
+    def successors(self, node: Address) -> Iterable[Address]:
+        return iter(self._succ[node])
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._pred
+
+    def number_of_edges(self) -> int:
+        return sum(len(s) for s in self._succ.values())
+
+    def to_networkx(self):
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_nodes_from(self._pred)
+        g.add_edges_from((u, v) for u, vs in self._succ.items() for v in vs)
+        return g
 
 
-def _link(g: nx.DiGraph, by_addr: dict[Address, Change], first: Address, then: Address) -> None:
+Step = Callable[[Dag, dict[Address, Change]], None]
+
+
+def _link(g: Dag, by_addr: dict[Address, Change], first: Address, then: Address) -> None:
     if first in by_addr and then in by_addr and first != then:
         g.add_edge(first, then)
 
@@ -65,6 +107,7 @@ def location_before_users(g, by_addr) -> None:
 
 
 def source_before_restore(g, by_addr) -> None:
+    new_locations = None  # found once, when a restore names a backup
     for c in by_addr.values():
         if c.action not in WRITE or c.address.kind != "Restore":
             continue
@@ -76,18 +119,27 @@ def source_before_restore(g, by_addr) -> None:
                 _link(g, by_addr, Address("BackupStorageLocation", c.address.namespace, loc), c.address)
         if "backupName" in (c.after or {}).get("spec", {}):
             # The backup may live in any location the plan creates (disaster recovery): wait for them all.
-            for other in by_addr.values():
-                if other.address.kind == "BackupStorageLocation" and other.action in (Action.CREATE, Action.REPLACE):
-                    _link(g, by_addr, other.address, c.address)
+            if new_locations is None:
+                new_locations = [o.address for o in by_addr.values() if o.address.kind == "BackupStorageLocation"
+                                 and o.action in (Action.CREATE, Action.REPLACE)]
+            for loc in new_locations:
+                _link(g, by_addr, loc, c.address)
 
 
 def users_before_location_delete(g, by_addr) -> None:
+    users: dict[tuple[str, str], list[Address]] | None = None  # (location kind, name) -> schedules, built once
     for c in by_addr.values():
         if c.action is not Action.DELETE or c.address.kind not in ("BackupStorageLocation", "VolumeSnapshotLocation"):
             continue
-        for user in by_addr.values():
-            if user.address.kind == "Schedule" and c.address.name in refs_of(user, "before")[c.address.kind]:
-                _link(g, by_addr, user.address, c.address)
+        if users is None:
+            users = {}
+            for user in by_addr.values():
+                if user.address.kind == "Schedule":
+                    for kind, names in refs_of(user, "before").items():
+                        for name in names:
+                            users.setdefault((kind, name), []).append(user.address)
+        for user in users.get((c.address.kind, c.address.name), ()):
+            _link(g, by_addr, user, c.address)
 
 
 def location_delete_before_secret_delete(g, by_addr) -> None:
@@ -108,19 +160,27 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-def build_graph(changes: Iterable[Change], steps: tuple[Step, ...] = STEPS) -> nx.DiGraph:
+def dependencies(changes: Iterable[Change], steps: tuple[Step, ...] = STEPS) -> Dag:
     """The DAG of every change that does something; PlanError on a cycle, naming it."""
     by_addr = {c.address: c for c in changes if c.action is not Action.NOOP}
-    g = nx.DiGraph()
+    g = Dag()
     for addr in sorted(by_addr, key=Address.sort_key):
         g.add_node(addr)
     for step in steps:
         step(g, by_addr)
-    check_acyclic(g)
+    ordered(g)  # raises PlanError on a cycle
     return g
 
 
-def check_acyclic(g: nx.DiGraph) -> None:
+def build_graph(changes: Iterable[Change], steps: tuple[Step, ...] = STEPS):
+    """dependencies() as a networkx DiGraph (for apply's walk); PlanError on a cycle."""
+    return dependencies(changes, steps).to_networkx()
+
+
+def check_acyclic(g) -> None:
+    """PlanError naming a cycle of a networkx DiGraph, found from a stable starting node."""
+    import networkx as nx
+
     for start in sorted(g.nodes, key=Address.sort_key):
         try:
             cycle = nx.find_cycle(g, source=start)
@@ -130,6 +190,21 @@ def check_acyclic(g: nx.DiGraph) -> None:
         raise PlanError([f"the actions depend on each other in a cycle: {path}"])
 
 
-def ordered(g: nx.DiGraph) -> list[Address]:
-    """A deterministic topological order: among ready nodes, lowest kind rank then name first."""
-    return list(nx.lexicographical_topological_sort(g, key=lambda a: a.sort_key()))
+def ordered(g) -> list[Address]:
+    """A deterministic topological order of a Dag or DiGraph: among ready nodes, lowest kind rank then name
+    first (networkx's lexicographical_topological_sort, in one pass). PlanError naming a cycle if there is one."""
+    waiting = {n: sum(1 for _ in g.predecessors(n)) for n in g.nodes}
+    ready = [(n.sort_key(), n) for n, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    out: list[Address] = []
+    while ready:
+        _, node = heapq.heappop(ready)
+        out.append(node)
+        for succ in g.successors(node):
+            waiting[succ] -= 1
+            if waiting[succ] == 0:
+                heapq.heappush(ready, (succ.sort_key(), succ))
+    if len(out) < len(waiting):
+        check_acyclic(g.to_networkx() if isinstance(g, Dag) else g)
+        raise PlanError(["the actions depend on each other in a cycle"])  # not reached: check_acyclic names it
+    return out

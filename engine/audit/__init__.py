@@ -2,7 +2,7 @@
 applied), each schedule's RPO, restore points and freshness, namespace coverage, and storage health.
 
 Plain data (frozen dataclasses) -> canonical JSON (schemas/audit.schema.json) -> text. Never prints.
-May import engine.addr, engine.cron, engine.diff, engine.errors and engine.planner (to make the plan);
+May import engine.addr, engine.cron, engine.diff, engine.errors, engine.times and engine.planner (to make the plan);
 never engine.apply or engine.cli; kubernetes only through engine.state, lazily.
 """
 from engine.audit.jsonform import audit_to_json

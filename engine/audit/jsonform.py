@@ -4,7 +4,8 @@ from __future__ import annotations
 from engine import __version__
 from engine.audit.report import Audit
 from engine.audit.schedules import BackupRef, ScheduleAudit
-from engine.audit.times import duration, rfc3339
+from engine.audit.times import duration
+from engine.times import rfc3339
 
 FORMAT_VERSION = "1.0"
 

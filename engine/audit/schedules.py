@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.audit import cadence
-from engine.audit.times import go_seconds, parse_time
+from engine.times import go_seconds, parse_time
 
 SCHEDULE_NAME_LABEL = "velero.io/schedule-name"
 DEFAULT_TTL = 720 * 3600  # Velero's default backup TTL when the template sets none (or 0s)

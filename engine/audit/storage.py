@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.audit.times import parse_time
+from engine.times import parse_time
 
 
 @dataclass(frozen=True)

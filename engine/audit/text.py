@@ -5,7 +5,8 @@ import textwrap
 from datetime import timezone
 from zoneinfo import ZoneInfo
 
-from engine.audit.times import duration, parse_time
+from engine.audit.times import duration
+from engine.times import parse_time
 
 WIDTH = 80
 GLYPHS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}

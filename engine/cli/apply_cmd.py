@@ -1,31 +1,19 @@
 """`snapplan apply -f POLICY` or `snapplan apply plans/NAME.plan`: parse, print, ask; engine.apply.run does the work."""
 from __future__ import annotations
 
-import re
 import sys
 import threading
 from pathlib import Path
 
 import typer
 
+from engine.cli.spans import parse_span
 from engine.cli.terminal import Exit, Terminal
 
 PROMPT = "Do you want to perform these actions? Only 'yes' will be accepted: "
 VERBS = {"+": ("Creating", "Creation complete"), "~": ("Modifying", "Modifications complete"),
          "-": ("Destroying", "Destruction complete"), "-/+": ("Replacing", "Replacement complete")}
 WAIT_REPORT_EVERY = 10.0  # seconds between progress lines for one wait when stderr is not a terminal
-
-
-def parse_span(text: str, option: str) -> float:
-    """`90s`, `10m`, `1h30m`, or plain seconds."""
-    text = text.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text)
-    if not text or not parts:
-        raise typer.BadParameter(f"{text!r} is not a duration (use e.g. 90s, 10m, 1h30m)", param_hint=option)
-    h, m, s = (int(x or 0) for x in parts.groups())
-    return float(h * 3600 + m * 60 + s)
 
 
 class LineObserver:

@@ -84,11 +84,12 @@ def create(
 ) -> None:
     """Take a backup now and follow it until Velero is done (exit 1 unless it Completed)."""
     from engine.cli.spans import parse_span
+    from engine.planner import parse_now
     from engine.snapshots import cluster
     from engine.snapshots.actions import start_backup
     from engine.snapshots.build import BackupRequest, on_demand_backup
     from engine.snapshots.catalog import app_namespaces
-    from engine.snapshots.details import FAILED, backup_details, fs_backups_of, parse_now
+    from engine.snapshots.details import FAILED, backup_details, fs_backups_of
     from engine.snapshots.follow import StoppedWaiting, follow_backup
     from engine.snapshots.text import render_details
     from engine.spec import load_policy

@@ -39,13 +39,10 @@ def import_(
         path = where / filename
         if path.exists() and path.read_bytes() != data:
             raise SnapplanError(f"{path} exists with other content; move it away or choose another -o directory")
-        path.write_bytes(data)
+        _write(path, data)
         written.append(str(path))
     if output:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise SnapplanError(f"cannot write {output}: {exc.strerror or exc}") from None
+        _write(output, text.encode("utf-8"))
     if as_json:
         term.out(json.dumps(result_to_json(result), indent=2))
     elif not output:
@@ -62,3 +59,12 @@ def import_(
     if problems:
         raise SnapplanError("the imported policy does not validate (edit these entries by hand):\n  "
                             + "\n  ".join(problems))
+
+
+def _write(path: Path, data: bytes) -> None:
+    from engine.errors import SnapplanError
+
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise SnapplanError(f"cannot write {path}: {exc.strerror or exc}") from None

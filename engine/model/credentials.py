@@ -5,7 +5,10 @@ import hashlib
 import os
 from collections.abc import Mapping
 
+from engine.errors import clip, printable
 from engine.spec.policy import Credentials
+
+MAX_SECRET_BYTES = 2**20  # the most a Kubernetes Secret holds
 
 
 class SourceMissing(Exception):
@@ -17,17 +20,25 @@ class SourceMissing(Exception):
 def read_secret(creds: Credentials, env: Mapping[str, str]) -> bytes:
     """The bytes the Secret's key holds: the file as-is, or an AWS shared-credentials file from env vars."""
     if creds.file is not None:
+        name = clip(str(creds.file), 200)
         try:
-            return creds.file.read_bytes()
+            with creds.file.open("rb") as fh:
+                data = fh.read(MAX_SECRET_BYTES + 1)
         except OSError as exc:
-            raise SourceMissing(f"cannot read credentials file {str(creds.file)!r}: {exc.strerror or exc}",
-                                "credentials.file") from None
+            raise SourceMissing(f"cannot read credentials file {name}: {exc.strerror or exc}", "credentials.file") \
+                from None
+        except ValueError:  # a NUL in the name
+            raise SourceMissing(f"cannot read credentials file {name}", "credentials.file") from None
+        if len(data) > MAX_SECRET_BYTES:
+            raise SourceMissing(f"credentials file {name} is larger than 1 MiB, the most a Kubernetes Secret holds",
+                                "credentials.file")
+        return data
     lines = ["[default]"]
     keys = {"accessKeyId": "aws_access_key_id", "secretAccessKey": "aws_secret_access_key",
             "sessionToken": "aws_session_token"}
     for field, var in creds.env:
         if var not in env:
-            raise SourceMissing(f"environment variable {var} is not set", f"credentials.env.{field}")
+            raise SourceMissing(f"environment variable {printable(var, 80)} is not set", f"credentials.env.{field}")
         lines.append(f"{keys[field]}={env[var]}")
     return ("\n".join(lines) + "\n").encode()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from engine.errors import SnapplanError
-from engine.snapshots.build import BACKUP_NAME_LABEL, label_value
+from engine.snapshots.build import BACKUP_NAME_LABEL, NAME, label_value
 from engine.state.kube import ApiFailure, VeleroMissing, api_error, get_json, list_all, request
 
 API = "/apis/velero.io/v1/namespaces/{ns}/{plural}"
@@ -61,6 +61,10 @@ def get(api, ns: str, plural: str, name: str) -> dict | None:
 
 
 def get_backup(api, ns: str, name: str) -> dict:
+    # An empty name would GET the whole collection, one with '/' another path: neither is a backup.
+    if len(name) > 253 or not NAME.match(name):
+        raise BackupNotFound(f"no backup named {name!r} in namespace {ns}: a backup name is lowercase letters, "
+                             "digits, '-' and '.' (list them with: snapplan snapshots)")
     backup = get(api, ns, "backups", name)
     if backup is None:
         raise BackupNotFound(f"no backup named {name} in namespace {ns} (list them with: snapplan snapshots)")

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from engine.errors import SnapplanError
 from engine.model.desired import APP_LABEL, SCOPE_LABEL
+from engine.times import parse_time, rfc3339
 
 SCHEDULE_LABEL = "velero.io/schedule-name"
 # Phases after which Velero does no more work on a backup; the last three are failures.
@@ -16,23 +16,6 @@ FAILED = ("PartiallyFailed", "Failed", "FailedValidation")
 PHASES = ("New", "Queued", "ReadyToStart", "FailedValidation", "InProgress", "WaitingForPluginOperations",
           "WaitingForPluginOperationsPartiallyFailed", "Finalizing", "FinalizingPartiallyFailed",
           "Completed", "PartiallyFailed", "Failed", "Deleting")
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def parse_now(text: str | None) -> datetime:
-    """`--now` (hidden, for tests) or the wall clock."""
-    if not text:
-        return datetime.now(timezone.utc)
-    try:
-        return parse_time(text)
-    except ValueError:
-        raise SnapplanError(f"--now {text!r} is not an RFC 3339 time") from None
 
 
 def until(moment: datetime | None, now: datetime) -> str | None:
@@ -214,4 +197,4 @@ def _counts(c: Counts | None) -> dict | None:
 
 
 def _ts(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if moment is None else rfc3339(moment)

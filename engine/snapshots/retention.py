@@ -2,21 +2,9 @@
 backups: the old ones keep the expiry they were given (README, "Retention, stated plainly")."""
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms|us|µs|ns)")
-_UNIT = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-
-
-def seconds(duration: str | None) -> float | None:
-    """A Go duration (`720h0m0s`) in seconds; None when it is not one."""
-    if not duration:
-        return None
-    parts = _GO_DURATION.findall(duration)
-    if not parts or "".join(n + u for n, u in parts) != duration:
-        return None
-    return sum(float(n) * _UNIT[u] for n, u in parts)
+from engine.times import go_seconds as seconds
 
 
 def retention_check(backup_ttl: str | None, schedule: str | None, current: Mapping[str, str],

@@ -17,7 +17,11 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
     def file_path(path: tuple, value: str | None) -> Path | None:
         if value is None:
             return None
-        p = Path(value).expanduser()
+        p = Path(value)
+        try:
+            p = p.expanduser()
+        except RuntimeError:
+            pass  # `~nosuchuser/...`: checked as written, and reported as a file that does not exist
         return p if p.is_absolute() else base_dirs.get(doc.where(path).file, Path(".")) / p
 
     def creds(path: tuple, raw: dict | None) -> Credentials | None:

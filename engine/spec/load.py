@@ -41,6 +41,7 @@ def merge(docs: list[Document], diags: Diagnostics) -> Document:
         if not isinstance(doc.data, dict):
             diags.error("a policy document must be a mapping", source=doc.where(()))
             continue
+        index = _positions_by_prefix(doc)
         for key, value in doc.data.items():
             path = (key,)
             if key in SECTIONS and isinstance(value, dict) and isinstance(merged.data.get(key, {}), dict):
@@ -54,24 +55,32 @@ def merge(docs: list[Document], diags: Diagnostics) -> Document:
                                     dotted(path + (name,)), doc.where_key(path + (name,)))
                         continue
                     section[name] = value[name]
-                    _copy_positions(doc, merged, path + (name,))
+                    _copy_positions(index, merged, path + (name,))
             elif key in merged.data:
                 if merged.data[key] != value:
                     diags.error(f"{key} differs from the one at {merged.where(path)}", key, doc.where(path))
             else:
                 merged.data[key] = value
-                _copy_positions(doc, merged, path)
+                _copy_positions(index, merged, path)
     if () not in merged.positions and docs:
         merged.positions[()] = docs[0].where(())
     return merged
 
 
-def _copy_positions(src: Document, dst: Document, prefix: tuple) -> None:
-    n = len(prefix)
-    for table_src, table_dst in ((src.positions, dst.positions), (src.key_positions, dst.key_positions)):
-        for path, pos in table_src.items():
-            if path[:n] == prefix:
-                table_dst[path] = pos
+def _positions_by_prefix(doc: Document) -> dict[tuple, list[tuple[bool, tuple, SourceRange]]]:
+    """Every position of a document under its first key and under its first two keys, so copying an entry's
+    positions reads only that entry's (scanning them all per entry made merging quadratic)."""
+    index: dict[tuple, list] = {}
+    for is_key, table in ((False, doc.positions), (True, doc.key_positions)):
+        for path, pos in table.items():
+            for prefix in {path[:1], path[:2]}:
+                index.setdefault(prefix, []).append((is_key, path, pos))
+    return index
+
+
+def _copy_positions(index: dict, dst: Document, prefix: tuple) -> None:
+    for is_key, path, pos in index.get(prefix, ()):
+        (dst.key_positions if is_key else dst.positions)[path] = pos
 
 
 def load_policy(target: str | Path, *, strict_sources: bool = False,
@@ -84,14 +93,19 @@ def load_policy(target: str | Path, *, strict_sources: bool = False,
     env = os.environ if env is None else env
     target = Path(target)
     diags = Diagnostics()
-    if not target.exists():
+    try:
+        exists = target.exists()
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise PolicyError([Diagnostic(Severity.ERROR, f"cannot read: {exc.strerror or exc}",
+                                      source=SourceRange(str(target), 1, 1))]) from None
+    if not exists:
         raise PolicyError([Diagnostic(Severity.ERROR, "no such file or directory",
                                       source=SourceRange(str(target), 1, 1))])
     docs: list[Document] = []
     for path in policy_files(target):
         docs.extend(read_yaml(path, diags, _display(path)))
     if not docs and diags.errors:
-        raise PolicyError(diags.items)
+        raise PolicyError(diags.items, diags.dropped)
     if not docs:
         raise PolicyError([Diagnostic(Severity.ERROR, "the policy is empty", source=SourceRange(_display(target), 1, 1))])
     doc = merge(docs, diags)
@@ -103,9 +117,9 @@ def load_policy(target: str | Path, *, strict_sources: bool = False,
             check_semantics(build_policy(doc, base_dirs), doc, diags, strict_sources=strict_sources, env=env)
         except (KeyError, TypeError, AttributeError, ValueError):
             pass  # the shape is too broken for semantic checks; the schema errors say why
-        raise PolicyError(diags.items)
+        raise PolicyError(diags.items, diags.dropped)
     policy = build_policy(doc, base_dirs)
     check_semantics(policy, doc, diags, strict_sources=strict_sources, env=env)
     if diags.errors:
-        raise PolicyError(diags.items)
+        raise PolicyError(diags.items, diags.dropped)
     return policy, sorted(diags.warnings, key=Diagnostic.sort_key)

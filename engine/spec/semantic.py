@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from engine import cron
-from engine.errors import Diagnostics
+from engine.errors import Diagnostics, clip, printable
 from engine.spec.policy import INTERNAL_STORAGE, OBJECT_STORAGE, Credentials, Policy
 from engine.spec.source import Document
 
@@ -31,11 +32,12 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
 
     _check_storage(policy, doc, diags, strict_sources, env)
 
+    cron_problems: dict[str, str | None] = {}  # a policy repeats a few schedule lines many times
     for name, sched in policy.schedules.items():
         p = ("schedules", name)
         raw = doc.data["schedules"][name]
         if "storage" in raw and sched.storage not in policy.storage:
-            diags.error(f"unknown storage {sched.storage!r}{_known(policy.storage)}", f"schedules.{name}.storage",
+            diags.error(f"unknown storage {clip(sched.storage)}{_known(policy.storage)}", f"schedules.{name}.storage",
                         at(*p, "storage"))
         elif not sched.storage:
             diags.error("no storage given and no storage entry is `default: true`", f"schedules.{name}", at_key(*p))
@@ -43,12 +45,13 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
         if sched.exclude and sched.scope != "full":
             diags.error("exclude applies to full scope only", f"schedules.{name}.exclude", at(*p, "exclude"))
         if sched.snapshot_location and sched.snapshot_location not in policy.snapshot_locations:
-            diags.error(f"unknown snapshot location {sched.snapshot_location!r}{_known(policy.snapshot_locations)}",
+            diags.error(f"unknown snapshot location {clip(sched.snapshot_location)}"
+                        f"{_known(policy.snapshot_locations)}",
                         f"schedules.{name}.snapshotLocation", at(*p, "snapshotLocation"))
-        try:
-            cron.check(sched.schedule)
-        except cron.CronError as exc:
-            diags.error(str(exc), f"schedules.{name}.schedule", at(*p, "schedule"))
+        if sched.schedule not in cron_problems:
+            cron_problems[sched.schedule] = _cron_problem(sched.schedule)
+        if cron_problems[sched.schedule]:
+            diags.error(cron_problems[sched.schedule], f"schedules.{name}.schedule", at(*p, "schedule"))
         if sched.timezone:
             try:
                 cron.zone(sched.timezone)
@@ -57,12 +60,16 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
             if cron.expand(sched.schedule).startswith("@every"):
                 diags.warning("timezone has no effect on an @every interval", f"schedules.{name}.timezone",
                               at(*p, "timezone"))
+        if _retention_too_long(sched.retention):
+            diags.error(f"retention {clip(sched.retention)} is longer than Velero can hold "
+                        f"(at most {MAX_TTL_HOURS}h, about 292 years)", f"schedules.{name}.retention",
+                        at(*p, "retention"))
 
     for name, rest in policy.restores.items():
         p = ("restores", name)
         _check_scope(diags, doc, policy, p, rest.scope, rest.app)
         if rest.from_schedule and rest.from_schedule not in policy.schedules:
-            diags.error(f"unknown schedule {rest.from_schedule!r}{_known(policy.schedules)}",
+            diags.error(f"unknown schedule {clip(rest.from_schedule)}{_known(policy.schedules)}",
                         f"restores.{name}.from.schedule", at(*p, "from", "schedule"))
         source = policy.schedules.get(rest.from_schedule or "")
         if source and rest.scope == "application" and rest.app in policy.apps:
@@ -72,23 +79,36 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
             else:
                 missing = wanted & set(source.exclude)
             if missing:
-                diags.error(f"backups of schedule {source.name!r} do not contain namespace(s) "
-                            f"{', '.join(sorted(missing))} of app {rest.app!r}", f"restores.{name}.from.schedule",
-                            at(*p, "from", "schedule"))
+                diags.error(f"backups of schedule {clip(source.name)} do not contain namespace(s) "
+                            f"{printable(', '.join(sorted(missing)), 400)} of app {clip(rest.app)}",
+                            f"restores.{name}.from.schedule", at(*p, "from", "schedule"))
         if rest.scope == "full" and source and source.scope == "application":
-            diags.warning(f"schedule {source.name!r} backs up app {source.app!r} only; "
+            diags.warning(f"schedule {clip(source.name)} backs up app {clip(source.app)} only; "
                           "a full restore from it restores just that app", f"restores.{name}.scope", at(*p, "scope"))
         if rest.scope == "application" and rest.app in policy.apps:
             restored = set(policy.apps[rest.app].namespaces)
             for src_ns, _ in rest.namespace_mapping:
                 if src_ns not in restored:
-                    diags.error(f"namespace {src_ns!r} is not one of app {rest.app!r}'s namespaces",
+                    diags.error(f"namespace {clip(src_ns)} is not one of app {clip(rest.app)}'s namespaces",
                                 f"restores.{name}.namespaceMapping.{src_ns}",
                                 doc.where_key(p + ("namespaceMapping", src_ns)))
 
 
+MAX_TTL_HOURS = cron.GO_MAX_NANOSECONDS // (3600 * 10**9)  # Velero's ttl is a Go time.Duration
+
+
+def _retention_too_long(retention) -> bool:
+    if not isinstance(retention, str) or not retention[:-1].isdigit() or retention[-1:] not in ("h", "d", "w"):
+        return False  # the schema reports it
+    return int(retention[:-1]) * {"h": 1, "d": 24, "w": 168}[retention[-1]] > MAX_TTL_HOURS
+
+
 def _known(names) -> str:
-    return f" (known: {', '.join(sorted(names))})" if names else " (none are defined)"
+    if not names:
+        return " (none are defined)"
+    shown = sorted(names)
+    more = f" and {len(shown) - 20} more" if len(shown) > 20 else ""
+    return f" (known: {printable(', '.join(shown[:20]), 400)}{more})"
 
 
 def _check_scope(diags, doc, policy, p, scope, app) -> None:
@@ -98,13 +118,13 @@ def _check_scope(diags, doc, policy, p, scope, app) -> None:
     elif scope == "full" and app:
         diags.error("`app:` applies to scope application only", f"{where}.app", doc.where(p + ("app",)))
     elif app and app not in policy.apps:
-        diags.error(f"unknown app {app!r}{_known(policy.apps)}", f"{where}.app", doc.where(p + ("app",)))
+        diags.error(f"unknown app {clip(app)}{_known(policy.apps)}", f"{where}.app", doc.where(p + ("app",)))
 
 
 def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bool, env) -> None:
     defaults = [s for s in policy.storage.values() if s.default]
     for extra in defaults[1:]:
-        diags.error(f"more than one default storage ({', '.join(s.name for s in defaults)})",
+        diags.error(f"more than one default storage ({printable(', '.join(s.name for s in defaults), 400)})",
                     f"storage.{extra.name}.default", doc.where(("storage", extra.name, "default")))
     seen: dict[tuple, str] = {}
     for name, s in policy.storage.items():
@@ -127,13 +147,14 @@ def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bo
             key = (s.type if s.type != "aws" else "s3", s.endpoint or "", s.bucket)
             for other_prefix, other in [(k[3], v) for k, v in seen.items() if k[:3] == key]:
                 if _overlaps(s.prefix or "", other_prefix):
-                    diags.error(f"bucket {s.bucket!r} prefix {s.prefix or '(none)'!r} overlaps storage {other!r}: "
-                                "two locations must not share a bucket path", f"storage.{name}.bucket",
+                    diags.error(f"bucket {clip(s.bucket)} prefix {clip(s.prefix or '(none)')} overlaps storage "
+                                f"{other!r}: two locations must not share a bucket path", f"storage.{name}.bucket",
                                 doc.where(p + ("bucket",)))
             seen[key + (s.prefix or "",)] = name
         _check_sources(diags, doc, p, s.credentials, strict, env)
-        if s.ca_file and not s.ca_file.is_file():
-            _source_problem(diags, strict, f"caFile {str(s.ca_file)!r} does not exist", f"storage.{name}.caFile",
+        problem = _file_problem(s.ca_file) if s.ca_file else None
+        if problem:
+            _source_problem(diags, strict, f"caFile {clip(str(s.ca_file), 200)} {problem}", f"storage.{name}.caFile",
                             doc.where(p + ("caFile",)))
     for name, v in policy.snapshot_locations.items():
         _check_sources(diags, doc, ("snapshotLocations", name), v.credentials, strict, env)
@@ -148,14 +169,33 @@ def _check_sources(diags, doc, p, creds: Credentials | None, strict: bool, env) 
     if creds is None:
         return
     where = ".".join(p)
-    if creds.file is not None and not creds.file.is_file():
-        _source_problem(diags, strict, f"credentials file {str(creds.file)!r} does not exist",
+    problem = _file_problem(creds.file) if creds.file is not None else None
+    if problem:
+        _source_problem(diags, strict, f"credentials file {clip(str(creds.file), 200)} {problem}",
                         f"{where}.credentials.file", doc.where(p + ("credentials", "file")))
     for field, var in creds.env:
         if var not in env:
-            _source_problem(diags, strict, f"environment variable {var} is not set",
+            _source_problem(diags, strict, f"environment variable {printable(var, 80)} is not set",
                             f"{where}.credentials.env.{field}", doc.where(p + ("credentials", "env", field)))
+
+
+def _file_problem(path: Path) -> str | None:
+    """Why a file the policy names cannot be used, or None."""
+    try:
+        if path.is_file():
+            return None
+        return "is not a regular file" if path.exists() else "does not exist"
+    except OSError as exc:  # a name too long for the file system, a loop of symlinks
+        return f"cannot be read ({exc.strerror or exc})"
 
 
 def _source_problem(diags, strict, message, path, where) -> None:
     (diags.error if strict else diags.warning)(message, path, where)
+
+
+def _cron_problem(expr: str) -> str | None:
+    try:
+        cron.check(expr)
+    except cron.CronError as exc:
+        return str(exc)
+    return None

@@ -18,6 +18,7 @@ from engine.spec.policy import Policy, Storage
 from engine.storage.access import AccessProblem, open_client, resolve_access
 from engine.storage.explain import Failure, Target, error_code, explain, wrong_region
 from engine.storage.report import BackupsInBucket, Check, NewestBackup, Status, StorageReport
+from engine.times import parse_time
 
 S3_TYPES = ("aws", "s3-compatible")
 VELERO_DIRS = ("backups", "restores", "restic", "kopia", "metadata", "plugins")  # Velero's ObjectStoreLayout
@@ -318,14 +319,8 @@ def _started(body: bytes) -> tuple[datetime | None, str | None]:
         return None, None
     status = doc.get("status") if isinstance(doc.get("status"), dict) else {}
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
-    for text in (status.get("startTimestamp"), meta.get("creationTimestamp")):
-        if isinstance(text, str):
-            try:
-                value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)), status.get("phase")
-    return None, status.get("phase")
+    started = parse_time(status.get("startTimestamp")) or parse_time(meta.get("creationTimestamp"))
+    return started, status.get("phase")
 
 
 def describe_backups(b: BackupsInBucket) -> str:

@@ -19,7 +19,9 @@ def notes_of(fn, *args):
     ("720h0m0s", "30d", None), ("336h0m0s", "14d", None), ("72h0m0s", "3d", None), ("36h0m0s", "36h", None),
     ("720h", "30d", "is written 720h0m0s by snapplan (the same duration)"),
     ("1h30m0s", "2h", "not a whole number of hours; the policy rounds it up to 2h"),
-    ("10m0s", "1h", "rounds it up to 1h"), ("0s", "1h", "shorter than an hour"),
+    ("10m0s", "1h", "rounds it up to 1h"),
+    # Velero reads a zero ttl as "use the server's default" (30d unless --default-backup-ttl says otherwise)
+    ("0s", None, "ttl '0s' means Velero's server default"), ("0h0m0s", None, "means Velero's server default"),
     (None, None, "template.ttl is not set"),
     ("forever", None, "not a duration snapplan reads"),
 ])

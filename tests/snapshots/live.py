@@ -3,6 +3,7 @@ applied: two apps, one bucket, a nightly full schedule and a twice-daily one for
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,12 @@ class SimDriver:
         self._thread = threading.Thread(target=self._run, name="sim-driver", daemon=True)
 
     def _run(self) -> None:
+        # Velero starts once the CLI watches: else a slow (loaded) test machine could let the whole backup
+        # run between the CLI's create and its first read, and no progress would be seen.
+        deadline = time.monotonic() + 30
+        while self.cluster.store.events.watcher_count == 0 and time.monotonic() < deadline:
+            if self._stop.wait(0.001):
+                return
         while not self._stop.wait(self.pause):
             self.cluster.clock.advance(1)
             self.cluster.step()

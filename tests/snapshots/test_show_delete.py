@@ -131,3 +131,13 @@ def test_delete_refuses_what_velero_would_not_delete(live, capsys, monkeypatch):
     res = cli(live, capsys, monkeypatch, "delete", "running", "--yes")
     assert res.code == 1 and "storage location primary, which is ReadOnly" in res.err
     assert live.names(DBR) == []
+
+
+@pytest.mark.parametrize("name", ["", "a/b", "Nightly"])
+def test_a_name_no_backup_can_have_is_not_found(live, capsys, monkeypatch, name):
+    for args in (["show", name], ["delete", name, "--yes"]):
+        res = cli(live, capsys, monkeypatch, *args)
+        assert res.code == 1, res.out
+        assert res.err == (f"Error: no backup named {name!r} in namespace velero: a backup name is lowercase "
+                           "letters, digits, '-' and '.' (list them with: snapplan snapshots)\n")
+    assert live.names(DBR) == []
