@@ -5,6 +5,7 @@ dispatched in a stable order (kind rank, then name) to a bounded thread pool.
 """
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -52,11 +53,20 @@ def walk(graph: nx.DiGraph, run: Callable[[Address], str], *, parallelism: int =
                 if on_skip:
                     on_skip(node, outcomes[node].message)
 
+    ready: list = []  # a heap of (sort key, node): what can start, in a stable order
+
+    def release(node: Address) -> None:
+        heapq.heappush(ready, (node.sort_key(), node))
+
+    for n, deps in waiting.items():
+        if not deps:
+            release(n)
     with ThreadPoolExecutor(max_workers=parallelism, thread_name_prefix="snapplan-apply") as pool:
         while waiting or running:
-            ready = sorted((n for n, deps in waiting.items() if not deps), key=Address.sort_key)
             while ready and len(running) < parallelism and not stop.is_set():
-                node = ready.pop(0)
+                _, node = heapq.heappop(ready)
+                if node not in waiting:
+                    continue  # skipped after it became ready
                 del waiting[node]
                 running[pool.submit(run, node)] = node
             if not running:
@@ -77,6 +87,8 @@ def walk(graph: nx.DiGraph, run: Callable[[Address], str], *, parallelism: int =
                 for succ in graph.successors(node):
                     if succ in waiting:
                         waiting[succ].discard(node)
+                        if not waiting[succ]:
+                            release(succ)
     for node in graph.nodes:
         outcomes.setdefault(node, Outcome(Status.NOT_STARTED, "not started: interrupted"))
     return outcomes

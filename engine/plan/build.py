@@ -132,13 +132,14 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
             reasons.append("unpaused with startImmediately: a run that came due while paused starts at once")
         ttl_change = next((f for f in c.fields if f.path == ("spec", "template", "ttl")), None)
         if ttl_change and c.action is Action.UPDATE:
-            before = ttl_change.before or VELERO_DEFAULT_TTL  # no ttl: Velero keeps backups 30 days
+            default = ttl_change.before in (None, "0s", "0")  # no (or zero) ttl: Velero's default, 30 days
+            before = VELERO_DEFAULT_TTL if default else ttl_change.before
             n = backup_counts().get(addr.name, 0)
             if before == ttl_change.after:
                 reasons.append(f"retention written out: {ttl_change.after} is Velero's default, so backups "
                                "keep the same expiry")
             else:
-                was = f"{before}" + (" (Velero's default)" if ttl_change.before is None else "")
+                was = f"{before}" + (" (Velero's default)" if default else "")
                 warnings.append(f"{addr}: retention changes from {was} to {ttl_change.after}; "
                                 f"{n} existing backup(s) of this schedule keep their current expiry")
     if c.action is Action.REPLACE:

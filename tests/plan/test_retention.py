@@ -56,3 +56,9 @@ def test_a_real_retention_change_warns_about_existing_backups(tmp_path, capsys, 
             "3 existing backup(s) of this schedule keep their current expiry") in res.out
     res = plan(tmp_path, capsys, monkeypatch, "7d", "336h0m0s")
     assert "retention changes from 336h0m0s to 168h0m0s; 3 existing backup(s)" in res.out
+
+
+def test_a_zero_ttl_is_velero_default(tmp_path, capsys, monkeypatch):
+    res = plan(tmp_path, capsys, monkeypatch, "30d", "0s")
+    assert "retention written out: 720h0m0s is Velero's default" in res.out
+    assert "retention changes" not in res.out
