@@ -55,6 +55,9 @@ def import_(
     summary = (f"Imported policy {result.name}: {counts['storage']} storage, {counts['snapshotLocations']} "
                f"snapshot location(s), {counts['schedules']} schedule(s); {len(result.not_imported)} not imported")
     term.err(summary + (f"; written to {output}" if output else ""))
+    if not any(counts.values()) and not result.not_imported:
+        term.warning("no BackupStorageLocation, VolumeSnapshotLocation or Schedule was found: is Velero in "
+                     "another namespace (--namespace), or is this the right cluster/state file?")
     problems = problems_of(text, result.files)
     if problems:
         raise SnapplanError("the imported policy does not validate (edit these entries by hand):\n  "

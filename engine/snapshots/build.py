@@ -69,7 +69,8 @@ def on_demand_backup(policy: Policy, req: BackupRequest, now: datetime) -> dict:
 
 def _scope_spec(policy: Policy, req: BackupRequest) -> dict:
     if req.scope not in ("full", "application"):
-        raise SnapshotRequestError("give --schedule NAME, or --scope full|application")
+        given = f"--scope {req.scope!r} is not a scope: " if req.scope else ""
+        raise SnapshotRequestError(f"{given}give --schedule NAME, or --scope full|application")
     if req.scope == "application":
         if not req.app:
             raise SnapshotRequestError("--scope application needs --app SLUG" + _known("apps", policy.apps))

@@ -56,3 +56,11 @@ def test_output_into_a_missing_directory_is_one_message_even_with_a_ca_bundle(tm
     res = run_cli(["import", "--state", str(state), "-o", str(out)], capsys, monkeypatch)
     assert res.code == 1
     assert res.err == f"Error: cannot write {out.parent / 'minio-ca.pem'}: No such file or directory\n"
+
+
+def test_an_empty_state_says_nothing_was_found(tmp_path, capsys, monkeypatch):
+    state = tmp_path / "empty.yaml"
+    state.write_text("apiVersion: v1\nkind: List\nitems: []\n")
+    res = run_cli(["import", "--state", str(state), "--name", "x"], capsys, monkeypatch)
+    assert res.code == 0
+    assert "Warning: no BackupStorageLocation, VolumeSnapshotLocation or Schedule was found" in res.err

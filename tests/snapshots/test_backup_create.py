@@ -151,3 +151,11 @@ def test_on_a_terminal_the_progress_is_a_bar():
     bar.close()
     last = screen.getvalue().rsplit("\r", 1)[-1]
     assert "b1: Completed" in last and "227/227" in last
+
+
+def test_an_unknown_scope_is_named(capsys, monkeypatch):
+    from tests.helpers import EXAMPLES
+
+    res = run_cli(["backup", "create", "-f", str(EXAMPLES / "minimal" / "policy.yaml"), "--scope", "weird"],
+                  capsys, monkeypatch)
+    assert res.code == 1 and "--scope 'weird' is not a scope" in res.err
