@@ -251,6 +251,10 @@ def _too_deep(text: str, loader_class) -> yaml.Mark | None:
                     return event.start_mark
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        # libyaml >= 0.2.6 (PyYAML 6.0.4 wheels) stops at its own depth limit while looking ahead
+        if "nesting depth" in str(exc.problem or "") and exc.problem_mark is not None:
+            return exc.problem_mark
     except yaml.YAMLError:
         pass  # composing meets the same error and reports it with its position
     finally:

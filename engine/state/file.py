@@ -183,6 +183,10 @@ def _scan(text: str) -> tuple[yaml.Mark | None, bool]:
                 depth -= 1
             elif isinstance(event, yaml.AliasEvent):
                 aliases = True
+    except yaml.MarkedYAMLError as exc:
+        # libyaml >= 0.2.6 (PyYAML 6.0.4 wheels) stops at its own depth limit while looking ahead
+        if "nesting depth" in str(exc.problem or "") and exc.problem_mark is not None:
+            return exc.problem_mark, aliases
     except yaml.YAMLError:
         pass  # composing meets the same error and reports it with its position
     finally:
