@@ -92,7 +92,7 @@ def _last_applied_paths(obj: dict) -> set[tuple]:
         return set()
     try:
         return set(flatten(json.loads(raw)))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # someone else's (or a hostile) annotation: no record
         return set()
 
 

@@ -12,12 +12,17 @@ GLYPHS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
 MAX_VALUE = 72  # longer strings (a CA bundle) are elided in text; --json has them whole
 
 
+def _printable(text: str) -> str:
+    """JSON text with every character a terminal would act on (C1 controls, DEL, bidi overrides) escaped."""
+    return "".join(c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" for c in text)
+
+
 def _value(v) -> str:
     if isinstance(v, str) and v.startswith("(sensitive"):
         return v
     if isinstance(v, str) and len(v) > MAX_VALUE:
-        return json.dumps(v[:40] + "…", ensure_ascii=False) + f" ({len(v)} characters)"
-    return json.dumps(v, ensure_ascii=False)
+        return _printable(json.dumps(v[:40] + "…", ensure_ascii=False)) + f" ({len(v)} characters)"
+    return _printable(json.dumps(v, ensure_ascii=False))
 
 
 def _sensitive(action: str, before) -> str:

@@ -54,7 +54,7 @@ def check_cli(res, policy: Path, state: Path | None = None) -> None:
     assert res.code in (0, 1, 2), f"exit {res.code}: {res.err[-2000:]}"
     for stream in (res.out, res.err):
         assert "Traceback" not in stream and "Internal error" not in stream, stream[-3000:]
-    # Errors quote the file's content escaped. (The plan on stdout does not yet: test_cases.py, xfail.)
+    # Errors quote the file's content escaped (the plan on stdout too: test_cases.py).
     odd = {c for c in res.err if c != "\n" and not c.isprintable()}
     assert not odd, f"control or format characters reach the terminal: {sorted(odd)}"
     files = display_names(policy) | (display_names(state) if state else set())

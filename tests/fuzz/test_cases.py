@@ -129,9 +129,6 @@ def test_control_characters_never_reach_the_terminal(tmp_path, capsys, monkeypat
     assert "environment variable \\x1b[31m is not set" in res.err
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="engine/plan/text.py _value prints values with json.dumps(ensure_ascii=False): C1 controls, "
-                          "DEL and bidi overrides pass through (the lead's file; see issue 9)")
 def test_plan_output_escapes_control_characters(tmp_path, capsys, monkeypatch):
     path = tmp_path / "policy.yaml"
     path.write_text(H + S3 + '    config: {note: "a\\u202eb\\x9b2Jc\\x7f"}\n')
@@ -206,9 +203,6 @@ def test_state_error_names_file_and_line(text, expected, tmp_path):
     assert str(caught.value).startswith(f"{path}{expected}"), str(caught.value)[:500]
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason="engine/diff.py _last_applied_paths catches ValueError and TypeError from json.loads, "
-                          "not RecursionError (the lead's file; see issue 9)")
 def test_deep_last_applied_annotation_is_no_crash(tmp_path):
     """An annotation is text of up to 256 KiB: a live cluster accepts 100,000 `[` in snapplan.io/last-applied."""
     import yaml

@@ -160,3 +160,13 @@ def test_validate_json(tmp_path, capsys, monkeypatch):
     assert doc["diagnostics"] == [{"severity": "error", "file": str(path), "line": 12, "col": 30,
                                    "path": "schedules.a.schedule",
                                    "message": "cron '0 25 * * *': hour field '25' is out of range (0-23)"}]
+
+
+def test_storage_without_type_is_one_error(tmp_path, capsys, monkeypatch):
+    from tests.helpers import run_cli
+
+    path = tmp_path / "p.yaml"
+    path.write_text("apiVersion: snapplan/v1\nkind: BackupPolicy\nmetadata: {name: x}\nstorage:\n  s: {bucket: abc}\n")
+    res = run_cli(["validate", "-f", str(path)], capsys, monkeypatch)
+    assert res.code == 1
+    assert res.err.splitlines() == [f"{path}:5:6: storage.s: missing required field 'type'", "1 error(s) in the policy."]
