@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -43,7 +44,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
     if resolved is not None:
         problems += [p for a, ps in sorted(resolved.problems.items()) if a in changes for p in ps]
     if problems:
-        raise PlanError(problems)
+        raise PlanError([_located(p, desired.policy) for p in problems])
     graph = dependencies(changes.values())
     warnings = list(result.warnings) + deferred
     explained: dict[Address, Change] = {}
@@ -67,6 +68,24 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         generated_at=options.now.isoformat(),
         preflight=check_velero(desired.policy, live),
     )
+
+
+# address type -> (policy section as written, Policy attribute)
+SECTIONS = {"bsl": ("storage", "storage"), "vsl": ("snapshotLocations", "snapshot_locations"),
+            "schedule": ("schedules", "schedules"), "restore": ("restores", "restores")}
+_ADDRESS = re.compile(r"^(?:--target )?(bsl|vsl|schedule|restore)\.([a-z0-9][a-z0-9.-]*?)(?=[:\s]|$)")
+
+
+def _located(problem: str, policy) -> str:
+    """A problem about a policy entry, prefixed with where the entry is written (FILE:LINE:COL)."""
+    m = _ADDRESS.match(problem)
+    if not m:
+        return problem
+    section, attr = SECTIONS[m.group(1)]
+    if m.group(2) not in getattr(policy, attr):
+        return problem
+    where = policy.where(f"{section}.{m.group(2)}")
+    return f"{where}: {problem}" if where else problem
 
 
 def _deletes_still_referenced(changes: dict[Address, Change], live: LiveState, ns: str) -> list[str]:

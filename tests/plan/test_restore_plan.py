@@ -78,6 +78,7 @@ def test_partial_restore_refused_when_the_backup_lacks_the_apps_namespaces(tmp_p
                "  shop-back: {from: {backup: only-shop-20261124}, scope: application, app: shop}\n",
                backup("only-shop-20261124", None, namespaces=("shop",)))
     assert res.code == 1
+    assert f"{tmp_path / 'policy.yaml'}:14:14: restore.shop-back: " in res.err  # where the entry is written
     assert ("restore.shop-back: backup only-shop-20261124 does not contain app shop's namespace(s) shop-db; "
             "it covers shop") in res.err
 
