@@ -61,6 +61,11 @@ def snapshots(
         term.out(json.dumps({"namespace": ns, "backups": rows}, indent=2))
     else:
         term.out(render_table(rows), end="")
+    if policy is not None and not rows:
+        if schedule and schedule not in policy.schedules:
+            term.warning(f"schedule {schedule!r} is not in the policy (it has: {', '.join(sorted(policy.schedules))})")
+        if app_slug and app_slug not in policy.apps:
+            term.warning(f"app {app_slug!r} is not in the policy (it has: {', '.join(sorted(policy.apps)) or 'none'})")
 
 
 @app.command("show")

@@ -83,6 +83,10 @@ def test_filters_by_schedule_app_and_phase(live, capsys, monkeypatch):
 def test_empty_cluster_and_unreachable_cluster(live, capsys, monkeypatch, tmp_path):
     res = snapshots(live, capsys, monkeypatch)
     assert res.code == 0 and res.out == "No backups found.\n"
+    from tests.helpers import EXAMPLES
+
+    res = snapshots(live, capsys, monkeypatch, "-f", str(EXAMPLES / "minimal" / "policy.yaml"), "--schedule", "nope")
+    assert res.code == 0 and "Warning: schedule 'nope' is not in the policy (it has: " in res.err
     live.cluster.stop()
     res = snapshots(live, capsys, monkeypatch)
     assert res.code == 1
