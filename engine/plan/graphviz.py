@@ -17,8 +17,10 @@ def _label(r: dict) -> str:
 
 
 def _edges(plan: dict) -> list[tuple[str, str]]:
-    """(first, then) pairs in plan order of `then`, each one's prerequisites in the order the plan lists them."""
-    return [(dep, r["address"]) for r in plan["resource_changes"] for dep in r["depends_on"]]
+    """(first, then) pairs in plan order of `then`, each one's prerequisites in the order the plan lists them;
+    only between nodes of the plan, so both formats draw the same edges."""
+    known = {r["address"] for r in plan["resource_changes"]}
+    return [(dep, r["address"]) for r in plan["resource_changes"] for dep in r["depends_on"] if dep in known]
 
 
 def _title(plan: dict) -> str:
@@ -44,7 +46,7 @@ def to_mermaid(plan: dict) -> str:
     for r in plan["resource_changes"]:
         css = r["action"].replace("-", "")
         lines.append(f'  {ids[r["address"]]}["{_label(r)}"]:::{css}')
-    lines += [f"  {ids[first]} --> {ids[then]}" for first, then in _edges(plan) if first in ids]
+    lines += [f"  {ids[first]} --> {ids[then]}" for first, then in _edges(plan)]
     for action in CLASSES:
         dash = ",stroke-dasharray:4 3" if action == "no-op" else ""
         lines.append(f"  classDef {action.replace('-', '')} fill:{FILLS[action]},stroke:{STROKES[action]}{dash}")
