@@ -130,7 +130,7 @@ class CliUI:
 
 
 def apply(
-    saved_plan: Path = typer.Argument(None, metavar="[PLAN]", help="A saved plan (snapplan plan --out) to apply as is."),
+    saved_plan: Path = typer.Argument(None, metavar="PLAN", help="A saved plan (snapplan plan --out) to apply as is."),
     file: Path = typer.Option(None, "-f", "--file", help="Policy file, or a directory of YAML files."),
     state: Path = typer.Option(None, "--state", help="Apply to a cluster-state file (rewritten atomically) instead."),
     kubeconfig: str = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG", help="Kubeconfig file."),
@@ -147,7 +147,7 @@ def apply(
                                             help="Do not check the buckets of new or changed storage first."),
     lock_duration: int = typer.Option(60, "--lock-duration", hidden=True, min=1,
                                       help="Seconds a lock lives without renewal (tests)."),
-    no_color: bool = typer.Option(False, "--no-color"),
+    no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
 ) -> None:
     """Make the cluster's Velero objects match the policy (or carry out a saved plan)."""
     from engine.apply.executor import ApplyOptions

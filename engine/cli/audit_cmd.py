@@ -18,7 +18,7 @@ def audit(
     as_json: bool = typer.Option(False, "--json", help="Print the audit as JSON (schemas/audit.schema.json)."),
     fail_on: list[str] = typer.Option([], "--fail-on", metavar="drift,stale,uncovered,unavailable",
                                       help="Exit 3 when any of these holds (comma-separated, repeatable)."),
-    no_color: bool = typer.Option(False, "--no-color"),
+    no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
     now: str = typer.Option(None, "--now", hidden=True, help="Audit as of this RFC 3339 time (tests)."),
 ) -> None:
     """Audit backups: drift, RPO and freshness per schedule, namespace coverage, storage health."""

@@ -79,7 +79,7 @@ def create(
     timeout: str = typer.Option("30m", "--timeout", help="Longest wait for the backup to end."),
     kubeconfig: str = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG", help="Kubeconfig file."),
     context: str = typer.Option(None, "--context", help="Kubeconfig context (default: the current one)."),
-    no_color: bool = typer.Option(False, "--no-color"),
+    no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
     now: str = typer.Option(None, "--now", hidden=True, help="Take the time as this RFC 3339 time (tests)."),
 ) -> None:
     """Take a backup now and follow it until Velero is done (exit 1 unless it Completed)."""

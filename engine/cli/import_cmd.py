@@ -20,7 +20,7 @@ def import_(
                              help="Policy name; default: the one recorded on objects snapplan already manages."),
     namespace: str = typer.Option("velero", "--namespace", help="The namespace Velero runs in."),
     as_json: bool = typer.Option(False, "--json", help="Print the policy and the notes as JSON."),
-    no_color: bool = typer.Option(False, "--no-color"),
+    no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
 ) -> None:
     """Write a policy that reproduces the cluster's locations and schedules (restores are not imported)."""
     from engine.errors import SnapplanError

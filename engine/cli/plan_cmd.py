@@ -20,7 +20,7 @@ def plan(
     prune: bool = typer.Option(False, "--prune", help="Delete managed objects that left the policy."),
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
                                            help="Exit 0 with no changes, 1 on error, 2 with changes."),
-    no_color: bool = typer.Option(False, "--no-color"),
+    no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
     out: str = typer.Option(None, "--out", help="Save the plan for `snapplan apply PLAN` "
                                                 "(a bare NAME goes to plans/NAME.plan)."),
     now: str = typer.Option(None, "--now", hidden=True, help="Plan as of this RFC 3339 time (tests)."),

@@ -23,7 +23,7 @@ def check(
     kubeconfig: str = typer.Option(None, "--kubeconfig",
                                    help="Read the cluster (only its Backups) to tell which backups it has."),
     context: str = typer.Option(None, "--context", help="Kubeconfig context (with --kubeconfig or alone)."),
-    no_color: bool = typer.Option(False, "--no-color"),
+    no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
 ) -> None:
     """Endpoint, credentials, bucket, region, write access, Velero's folder layout and the backups already there."""
     import os

@@ -12,7 +12,7 @@ from engine.cli.terminal import Terminal
 def validate(
     file: Path = typer.Option(..., "-f", "--file", help="Policy file, or a directory of YAML files."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    no_color: bool = typer.Option(False, "--no-color"),
+    no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
 ) -> None:
     """Check a policy: YAML, schema, references, cron lines, timezones, credential sources."""
     from engine.errors import PolicyError
