@@ -15,7 +15,7 @@ from engine.apply.redact import Redacted, needles, redact
 from engine.apply.retry import Backoff, RetryPolicy
 from engine.apply.waits import Pending, WaitInterrupted, backup_synced, location_check, restore_check, wait
 from engine.apply.walk import Outcome, Status, walk
-from engine.apply.writer import Conflict
+from engine.apply.writer import Conflict, Rejected
 from engine.diff import field_changes, path_str
 from engine.graph import build_graph
 from engine.model.desired import DesiredState
@@ -86,6 +86,13 @@ def merge_patch(change: Change, desired: DesiredState, resource_version: str | N
         else:
             set_path(patch, f.path, f.after)
     return patch
+
+
+def _gone_already(exc: Rejected) -> None:
+    """A 404 on delete is the outcome we wanted: a retry after our own delete (a replace whose create
+    failed) or someone else's. Any other refusal stands."""
+    if exc.status != 404:
+        raise exc
 
 
 class Executor:
@@ -174,12 +181,16 @@ class Executor:
                 self.writer.delete(addr, change.live_version)
             except Conflict:
                 raise UnsafeChange(f"{addr} changed since the plan; not deleted. Run plan again.") from None
+            except Rejected as exc:
+                _gone_already(exc)
             return "destroyed", None
         if change.action is Action.REPLACE:
             try:
                 self.writer.delete(addr, change.live_version)
             except Conflict:
                 raise UnsafeChange(f"{addr} changed since the plan; not replaced. Run plan again.") from None
+            except Rejected as exc:
+                _gone_already(exc)
             self._wait_gone(addr)
             return self._create(addr)
         raise ValueError(f"no executor for {change.action}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import fcntl
+import json
 import os
 import tempfile
 import threading
@@ -185,7 +186,10 @@ def write_state_file(path: Path, live) -> None:
     """All objects as one List, written to a temporary file and renamed over the old one."""
     items = [*live.namespaces.values(), *live.others,
              *(live.objects[a] for a in sorted(live.objects, key=Address.sort_key))]
-    text = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items}, sort_keys=False)
+    doc = {"apiVersion": "v1", "kind": "List", "items": items}
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        was_json = fh.read(4096).lstrip().startswith("{")  # the reader's own test: keep the file's format
+    text = json.dumps(doc, indent=2) + "\n" if was_json else yaml.safe_dump(doc, sort_keys=False)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as fh:

@@ -51,8 +51,12 @@ def _velero_deployment(live: LiveState, namespace: str) -> dict | None:
 
 
 def _tag(image: str) -> str | None:
-    last = image.rsplit("/", 1)[-1]
-    return last.split(":", 1)[1].split("@")[0] if ":" in last else None
+    last = image.rsplit("/", 1)[-1].split("@")[0]  # name[:tag][@sha256:digest]
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+def _name(image: str) -> str:
+    return image.rsplit("/", 1)[-1].split("@")[0].split(":")[0]
 
 
 def check_velero(policy: Policy, live: LiveState) -> Preflight:
@@ -64,7 +68,7 @@ def check_velero(policy: Policy, live: LiveState) -> Preflight:
         return Preflight(True, None, (Finding(False, f"no velero Deployment in namespace {ns}: nothing will act on "
                                                      "these objects (install Velero: velero install ...)"),))
     images = _images(deploy)
-    server = next((i for i in images if i.rsplit("/", 1)[-1].split(":")[0] == "velero"), None)
+    server = next((i for i in images if _name(i) == "velero"), None)
     version = _tag(server) if server else None
     findings: list[Finding] = []
     status = deploy.get("status") or {}
@@ -83,7 +87,7 @@ def check_velero(policy: Policy, live: LiveState) -> Preflight:
             name, ref = PLUGINS[type_]
             by_plugin.setdefault(name, (ref, []))[1].extend(f"{u} ({type_})" for u in users)
     for name, (ref, users) in sorted(by_plugin.items()):
-        found = next((i for i in images if i.rsplit("/", 1)[-1].split(":")[0] == name), None)
+        found = next((i for i in images if _name(i) == name), None)
         if found:
             findings.append(Finding(True, f"plugin {name} {_tag(found) or ''}".rstrip() + f" for {', '.join(users)}"))
         else:

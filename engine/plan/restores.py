@@ -30,9 +30,11 @@ def _time(obj: dict, *keys: str) -> datetime | None:
         text = status.get(key) or (obj.get("metadata") or {}).get(key)
         if text:
             try:
-                return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+                when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
             except ValueError:
                 continue
+            # Velero writes UTC; anything else is shown (and labelled) in UTC too, and naive means UTC
+            return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
     return None
 
 

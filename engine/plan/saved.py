@@ -50,6 +50,22 @@ def read_versions(live) -> dict[str, str]:
             for a, o in sorted(live.objects.items(), key=lambda kv: str(kv[0])) if a.kind != "Backup"}
 
 
+def content_digests(live) -> dict[str, str]:
+    """A hash of what each object read holds apart from its status: Velero rewrites status all the time
+    (a location is revalidated every minute, a schedule stamps lastBackup), which bumps resourceVersion
+    without changing anything a plan acts on."""
+    out = {}
+    for a, o in sorted(live.objects.items(), key=lambda kv: str(kv[0])):
+        if a.kind == "Backup":
+            continue
+        meta = {k: v for k, v in (o.get("metadata") or {}).items()
+                if k not in ("resourceVersion", "managedFields", "generation")}
+        body = {k: v for k, v in o.items() if k not in ("status", "metadata")}
+        text = json.dumps({"metadata": meta, **body}, sort_keys=True, default=str)
+        out[str(a)] = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return out
+
+
 def comparable(plan_json: dict) -> list[dict]:
     """The part of a plan that apply acts on: addresses, actions and field changes (not reasons or times)."""
     return [{"address": c["address"], "action": c["action"], "fields": c["fields"]}
@@ -66,6 +82,7 @@ def build(*, policy_arg: str, policy, desired, live, plan_json: dict, target: di
         "target": target,
         "options": options,
         "read": read_versions(live),
+        "content": content_digests(live),
         "plan": plan_json,
     }
 
@@ -124,14 +141,14 @@ def differences(saved: dict, *, policy, desired, live, plan_json: dict, target: 
     for addr in sorted(set(saved["credentials"]) | set(creds)):
         if saved["credentials"].get(addr) != creds.get(addr):
             problems.append(f"the credential source of {addr} changed since the plan (its hash differs)")
-    read = read_versions(live)
+    read, content = read_versions(live), content_digests(live)
     for addr in sorted(set(saved["read"]) | set(read)):
         before, after = saved["read"].get(addr), read.get(addr)
         if before is None:
             problems.append(f"{addr} was created since the plan (resourceVersion {after})")
         elif after is None:
             problems.append(f"{addr} was deleted since the plan")
-        elif before != after:
+        elif before != after and saved["content"].get(addr) != content.get(addr):
             problems.append(f"{addr} changed since the plan (resourceVersion {before} -> {after})")
     if not problems and comparable(saved["plan"]) != comparable(plan_json):
         planned = {c["address"]: c for c in comparable(saved["plan"])}

@@ -196,3 +196,20 @@ def test_unmanaged_objects_are_untouched(live, capsys, monkeypatch):
     assert res.code == 0
     assert "bsl.hand-made" in res.out.split("Not managed by snapplan")[1]
     assert cluster.store.get(BSL, "velero", "hand-made") == before
+
+
+def test_a_replace_whose_create_is_retried_does_not_fail_on_its_own_delete(live, tmp_path, capsys, monkeypatch):
+    # A transient error on the create half of a replace retries the action; the delete half already
+    # happened, so the retry must not stop at "DELETE ... 404 NotFound" and leave the location gone.
+    cluster, kubeconfig = live
+    assert apply_cli(kubeconfig, capsys, monkeypatch).code == 0
+    policy = write(tmp_path / "p" / "policy.yaml",
+                   (EXAMPLES / "harness" / "policy.yaml").read_text().replace("prefix: prod", "prefix: prod2"))
+    for name in ("aws-credentials", "minio-ca.pem"):
+        write(tmp_path / "p" / name, (EXAMPLES / "harness" / name).read_text())
+    rule = cluster.faults.add(verb="create", resource="backupstoragelocations", status=500, times=1)
+    out, _ = execute(kubeconfig, policy=str(policy))
+    assert rule.fired == 1
+    assert out.ok, out.outcomes
+    bsl = cluster.store.get(BSL, "velero", "primary")
+    assert bsl["spec"]["objectStorage"]["prefix"] == "prod2"

@@ -267,3 +267,27 @@ def test_state_file_saved_plan_goes_stale_after_apply(capsys, monkeypatch, tmp_p
     assert cli(capsys, monkeypatch, "apply", str(out)).code == 0
     res = cli(capsys, monkeypatch, "apply", str(out))
     assert res.code == 1 and "changed since the plan" in res.err
+
+
+def test_saved_plan_still_holds_when_velero_only_updates_status(live, capsys, monkeypatch, tmp_path):
+    # Velero revalidates every location each minute and stamps lastBackup on schedules: status writes
+    # bump resourceVersion but change nothing the plan acts on, so they must not make a saved plan stale.
+    cluster, kubeconfig = live
+    assert cli(capsys, monkeypatch, *apply_args(kubeconfig, "--target", "bsl.primary")).code == 0
+    out = tmp_path / "p.plan"
+    save_plan(capsys, monkeypatch, kubeconfig, out)
+    cluster.store.patch_status(BSL, "velero", "primary",
+                               {"phase": "Available", "lastValidationTime": "2026-11-25T10:01:00Z"})
+    res = cli(capsys, monkeypatch, "apply", str(out), "--no-wait", "--skip-storage-check")
+    assert res.code == 0, res.err
+    assert "Apply complete!" in res.out
+
+
+def test_a_json_state_file_stays_json(capsys, monkeypatch, tmp_path):
+    # `kubectl get ... -o json > state.json` is a state file too; jq and kubectl must still read it after apply
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(yaml.safe_load((EXAMPLES / "harness" / "cluster-state.yaml").read_text()), indent=2))
+    res = cli(capsys, monkeypatch, "apply", "--auto-approve", "-f", HARNESS, "--state", str(state))
+    assert res.code == 0, res.err
+    after = json.loads(state.read_text())
+    assert any(i["kind"] == "Schedule" for i in after["items"])

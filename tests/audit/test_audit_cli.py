@@ -203,7 +203,9 @@ def test_a_plan_that_cannot_be_made_is_drift_not_a_crash(handmade, capsys, monke
     assert res.code == 3
     doc = valid(json.loads(res.out))
     assert "managed by policy 'someone-else'" in doc["drift"]["problems"][0]
-    assert doc["conditions"][0]["details"][0].startswith("the plan cannot be made: schedule.nightly")
+    # the problem names where the entry is written, then the address
+    assert doc["conditions"][0]["details"][0].startswith(f"the plan cannot be made: {policy}:")
+    assert ": schedule.nightly is managed by policy 'someone-else'" in doc["conditions"][0]["details"][0]
 
 
 def test_no_namespaces_in_the_state_means_coverage_unknown(handmade, capsys, monkeypatch):

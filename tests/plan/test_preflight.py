@@ -92,3 +92,17 @@ def test_live_plan_shows_the_preflight(cluster, kubeconfig, capsys, monkeypatch,
     velero = json.loads(res.out)["velero"]
     assert velero["checked"] and velero["version"]
     assert any(not c["ok"] and "local-volume-provider" in c["message"] for c in velero["checks"])
+
+
+def test_images_pinned_by_digest_are_recognised(tmp_path):
+    # hardened clusters pin images as name:tag@sha256:... or name@sha256:...; the plugin is there all the same
+    deploy = deployment()
+    spec = deploy["spec"]["template"]["spec"]
+    spec["initContainers"] = [
+        {"name": "aws", "image": "registry.local:5000/velero/velero-plugin-for-aws@sha256:" + "a" * 64},
+        {"name": "az", "image": "velero/velero-plugin-for-microsoft-azure:v1.12.0@sha256:" + "b" * 64},
+        {"name": "lvp", "image": "replicated/local-volume-provider:v0.6.0"}]
+    spec["containers"] = [{"name": "velero", "image": "velero/velero:v1.16.2@sha256:" + "c" * 64}]
+    p = preflight(tmp_path, deploy, node_agent(1, 1))
+    assert p.version == "v1.16.2"
+    assert all(f.ok for f in p.findings), messages(p)

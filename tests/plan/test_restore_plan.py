@@ -126,3 +126,14 @@ def test_a_backup_only_in_storage_is_waited_for(tmp_path, capsys, monkeypatch):
     assert ("backup nightly-20261101020000 is not in the cluster yet: apply waits until Velero has synced it "
             "from a storage location, then restores") in res.out
     assert "# after: bsl.s3" in res.out.split("# restore.dr will be created")[1]
+
+
+def test_times_with_an_offset_are_ordered_and_shown_in_utc(tmp_path, capsys, monkeypatch):
+    # 03:00+05:00 is 22:00 UTC the day before: older than 02:00Z, and "UTC" in the plan must mean UTC
+    res = plan(tmp_path, capsys, monkeypatch,
+               "  back: {from: {schedule: nightly}, scope: full}\n",
+               backup("nightly-a", "nightly", started="2026-11-24T02:00:00Z", completed="2026-11-24T04:04:00+02:00"),
+               backup("nightly-b", "nightly", started="2026-11-24T03:00:00+05:00",
+                      completed="2026-11-24T03:30:00+05:00"))
+    assert res.code == 0, res.err
+    assert "will restore nightly-a, completed 2026-11-24 02:04 UTC" in res.out
