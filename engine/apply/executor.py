@@ -13,7 +13,7 @@ from typing import Protocol
 from engine.addr import Address
 from engine.apply.redact import Redacted, needles, redact
 from engine.apply.retry import Backoff, RetryPolicy
-from engine.apply.waits import Pending, WaitInterrupted, backup_synced, location_check, restore_check, wait
+from engine.apply.waits import Pending, WaitFailed, WaitInterrupted, backup_synced, location_check, restore_check, wait
 from engine.apply.walk import Outcome, Status, walk
 from engine.apply.writer import Conflict, Rejected
 from engine.diff import field_changes, path_str
@@ -53,6 +53,7 @@ class ApplyResult:
     outcomes: dict[Address, Outcome]
     plan: Plan
     interrupted: bool = False
+    lock_lost: str = ""  # why the run stopped when another apply took the lock over
 
     def count(self, status: Status, actions: tuple[Action, ...]) -> int:
         by = {c.address: c.action for c in self.plan.changes}
@@ -114,8 +115,11 @@ class Executor:
         change = self.changes[addr]
         self.observer.on_start(addr, change.action)
         try:
-            if self.options.wait and addr.kind == "Restore" and change.action is Action.CREATE:
-                self._wait_for_backup(addr)
+            if addr.kind == "Restore" and change.action is Action.CREATE:
+                if self.options.wait:
+                    self._wait_for_backup(addr)
+                else:
+                    self._backup_present(addr)
             message, written = self._with_retries(addr, lambda: self._act(change))
             if self.options.wait:
                 try:
@@ -149,6 +153,14 @@ class Executor:
         return wait(lambda: self._with_retries(addr, lambda: self.writer.get(target)), check,
                     timeout=self.options.timeout, what=what, on_progress=lambda p, t: on_wait(addr, p, t),
                     sleep=self.options.sleep, clock=self.options.clock, poll=self.options.poll, stop=self.stop)
+
+    def _backup_present(self, addr: Address) -> None:
+        """Without waiting, a restore of a backup Velero has not synced yet would only fail validation, and a
+        failed Restore is never run again: refuse it instead."""
+        name = (self.desired.objects[addr].obj.get("spec") or {}).get("backupName")
+        if name and self._with_retries(addr, lambda: self.writer.get(Address("Backup", addr.namespace, name))) is None:
+            raise WaitFailed(f"backup {name} is not in the cluster yet; with --no-wait the restore would fail "
+                             "Velero's validation: run apply without --no-wait to wait for Velero's sync")
 
     def _wait_for_backup(self, addr: Address) -> None:
         """Disaster recovery: the backup may exist only in storage until Velero's sync brings it in."""

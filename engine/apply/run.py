@@ -94,7 +94,7 @@ def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
         executor = Executor(result.plan, result.desired, session.writer, ui.observer, options)
         outcome = executor.run(session.stop)
         if session.lock is not None and session.lock.lost.is_set():
-            ui.note(f"the lock was lost during apply: {session.lock.lost_reason}")
+            return dataclasses.replace(outcome, lock_lost=session.lock.lost_reason)
         return outcome
 
 

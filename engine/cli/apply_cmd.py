@@ -126,7 +126,9 @@ class CliUI:
         self.term.err(f"Note: {text}")
 
     def lock_wait(self, holder) -> None:
-        self.term.err(f"Waiting for the lock held by {holder.identity}...")
+        if holder.identity != getattr(self, "_waiting_for", None):  # once per holder, not every poll
+            self._waiting_for = holder.identity
+            self.term.err(f"Waiting for the lock held by {holder.identity}...")
 
 
 def apply(
@@ -202,13 +204,18 @@ def _summary(term: Terminal, outcome) -> None:
         return
     failed = [(a, o) for a, o in outcome.outcomes.items() if o.status is Status.FAILED]
     skipped = [(a, o) for a, o in outcome.outcomes.items() if o.status in (Status.SKIPPED, Status.NOT_STARTED)]
-    head = "Apply interrupted" if outcome.interrupted else "Apply failed"
+    head = ("Apply stopped" if outcome.lock_lost else
+            "Apply interrupted" if outcome.interrupted else "Apply failed")
     term.out(f"\n{head}: {added} added, {changed} changed, {destroyed} destroyed; "
              f"{len(failed)} failed, {len(skipped)} not done.")
     for a, o in failed:
         term.out(f"  failed:  {a}: {o.message}")
     for a, o in skipped:
         term.out(f"  skipped: {a}: {o.message}")
+    if outcome.lock_lost:
+        term.out(f"Stopped because {outcome.lock_lost} (this apply's lock had expired). Check that apply's "
+                 "result, then run apply again: it plans from what is now there.")
+        raise typer.Exit(Exit.ERROR)
     if outcome.interrupted:
         term.out("Run apply again to finish: it plans from what is now there.")
         raise typer.Exit(130)

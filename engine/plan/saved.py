@@ -50,6 +50,19 @@ def read_versions(live) -> dict[str, str]:
             for a, o in sorted(live.objects.items(), key=lambda kv: str(kv[0])) if a.kind != "Backup"}
 
 
+def restore_sources(plan_json: dict, live) -> dict[str, str | None]:
+    """The phase of each backup a planned restore reads (None: not in the cluster, e.g. still to be synced)."""
+    from engine.addr import Address
+
+    out: dict[str, str | None] = {}
+    for c in plan_json["resource_changes"]:
+        name = ((c.get("after") or {}).get("spec") or {}).get("backupName")
+        if c["kind"] == "Restore" and c["action"] == "create" and name:
+            backup = live.get(Address("Backup", plan_json["namespace"], name))
+            out[name] = ((backup or {}).get("status") or {}).get("phase") if backup else None
+    return out
+
+
 def content_digests(live) -> dict[str, str]:
     """A hash of what each object read holds apart from its status: Velero rewrites status all the time
     (a location is revalidated every minute, a schedule stamps lastBackup), which bumps resourceVersion
@@ -83,6 +96,7 @@ def build(*, policy_arg: str, policy, desired, live, plan_json: dict, target: di
         "options": options,
         "read": read_versions(live),
         "content": content_digests(live),
+        "restore_sources": restore_sources(plan_json, live),
         "plan": plan_json,
     }
 
@@ -141,6 +155,14 @@ def differences(saved: dict, *, policy, desired, live, plan_json: dict, target: 
     for addr in sorted(set(saved["credentials"]) | set(creds)):
         if saved["credentials"].get(addr) != creds.get(addr):
             problems.append(f"the credential source of {addr} changed since the plan (its hash differs)")
+    from engine.addr import Address
+
+    for name, phase in sorted((saved.get("restore_sources") or {}).items()):
+        backup = live.get(Address("Backup", saved["plan"]["namespace"], name))
+        now_phase = ((backup or {}).get("status") or {}).get("phase") if backup else None
+        if phase is not None and now_phase != phase:
+            problems.append(f"backup {name}, which a planned restore reads, was {phase} at plan time and is now "
+                            f"{now_phase or 'not in the cluster'}")
     read, content = read_versions(live), content_digests(live)
     for addr in sorted(set(saved["read"]) | set(read)):
         before, after = saved["read"].get(addr), read.get(addr)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.cluster.apiserver.cluster import Cluster
-from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli, write
+from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli, seed_backup, write
 
 BSL = ("velero.io", "v1", "backupstoragelocations")
 VSL = ("velero.io", "v1", "volumesnapshotlocations")
@@ -67,8 +67,14 @@ def test_every_storage_type_and_scope_is_accepted_and_converges(live, tmp_path, 
     policy = write(tmp_path / "policy.yaml", EVERYTHING)
     args = ["-f", str(policy), "--kubeconfig", str(kubeconfig)]
     res = run_cli(["apply", "--auto-approve", "--no-wait", "--skip-storage-check", *args], capsys, monkeypatch)
+    assert res.code == 1  # the restore's backup is not there, and --no-wait would not wait for Velero's sync
+    assert ("failed:  restore.shop-back: backup full-daily-20261124020000 is not in the cluster yet; with "
+            "--no-wait the restore would fail Velero's validation") in res.out, res.out
+    assert "Apply failed: 15 added" in res.out
+    seed_backup(cluster.store, "full-daily-20261124020000", "full-daily")
+    res = run_cli(["apply", "--auto-approve", "--no-wait", "--skip-storage-check", *args], capsys, monkeypatch)
     assert res.code == 0, res.out + res.err
-    assert "Apply complete! 16 added, 0 changed, 0 destroyed." in res.out
+    assert "Apply complete! 1 added, 0 changed, 0 destroyed." in res.out
     bsls = {o["metadata"]["name"]: o["spec"] for o in cluster.store.list(BSL, "velero")[0]}
     assert sorted(bsls) == ["blob", "claim", "gcs", "host", "minio", "nas", "s3"]
     assert bsls["minio"]["accessMode"] == "ReadOnly" and bsls["minio"]["objectStorage"]["caCert"]
