@@ -18,6 +18,7 @@ from typing import Callable
 from engine.errors import SnapplanError
 
 LEASE_NAME = "snapplan-lock"
+CLOCK_SKEW = 10  # seconds another machine's clock may be off before its Lease counts as expired on its word
 
 
 class LockHeld(SnapplanError):
@@ -91,6 +92,7 @@ class LeaseLock:
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
         self._mutex = threading.Lock()
+        self._seen: dict[str, float] = {}  # Lease resourceVersion -> when we first saw it (monotonic)
 
     # --- HTTP -------------------------------------------------------------------------------------------
     @property
@@ -136,7 +138,7 @@ class LeaseLock:
                 raise LockError(f"cannot read the Lease {self.namespace}/{LEASE_NAME}: {_message(resp)}")
             lease = resp.json()
             holder = Holder.of(lease)
-            if holder.expired(self.now()) or holder.identity == self.who:
+            if holder.identity == self.who or self._expired(lease, holder):
                 if self._take(lease, holder):
                     return
                 continue
@@ -144,6 +146,15 @@ class LeaseLock:
                 raise LockHeld(held_message(holder, self.namespace, self.now()))
             self.on_wait(holder)
             self.sleep(min(2.0, max(0.1, self.timeout - (time.monotonic() - started))))
+
+    def _expired(self, lease: dict, holder: Holder) -> bool:
+        """Expired by the holder's own clock with a margin for skew between machines, or not renewed for a
+        whole lease duration while we watched it (our clock only, as client-go's leader election judges)."""
+        if holder.expired(self.now() - timedelta(seconds=CLOCK_SKEW)):
+            return True
+        version = lease["metadata"].get("resourceVersion")
+        first_seen = self._seen.setdefault(version, time.monotonic())
+        return bool(holder.identity) and time.monotonic() - first_seen >= max(holder.duration, 1)
 
     def _take(self, lease: dict, holder: Holder) -> bool:
         transitions = int((lease.get("spec") or {}).get("leaseTransitions") or 0) + 1
