@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from engine.errors import SnapplanError
+from engine.times import parse_time
 
 LEASE_NAME = "snapplan-lock"
 CLOCK_SKEW = 10  # seconds another machine's clock may be off before its Lease counts as expired on its word
@@ -39,15 +40,6 @@ def identity() -> str:
 
 def micro_time(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)

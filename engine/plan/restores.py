@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from engine.addr import Address
 from engine.model.desired import DesiredState
 from engine.state.live import SCHEDULE_NAME_LABEL, LiveState
+from engine.times import parse_time
 
 FROM_SCHEDULE = "snapplan.io/restore-from-schedule"
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -27,14 +28,10 @@ class Resolution:
 def _time(obj: dict, *keys: str) -> datetime | None:
     status = obj.get("status") or {}
     for key in keys:
-        text = status.get(key) or (obj.get("metadata") or {}).get(key)
-        if text:
-            try:
-                when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-            except ValueError:
-                continue
+        when = parse_time(status.get(key) or (obj.get("metadata") or {}).get(key))
+        if when is not None:
             # Velero writes UTC; anything else is shown (and labelled) in UTC too, and naive means UTC
-            return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
+            return when.astimezone(timezone.utc)
     return None
 
 
