@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from engine.errors import Diagnostics, SourceRange, clip, printable
+from engine.yamlscan import scan
 
 Path_ = tuple  # a path into the document: keys and list indices
 
@@ -237,35 +238,9 @@ def read_yaml(path: Path, diags: Diagnostics, display: str | None = None) -> lis
     return docs
 
 
-def _too_deep(text: str, loader_class) -> yaml.Mark | None:
-    """Where nesting first passes MAX_DEPTH, read from parser events (which, unlike composing, do not recurse)."""
-    loader = None
-    depth = 0
-    try:
-        loader = loader_class(text)
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return event.start_mark
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-    except yaml.MarkedYAMLError as exc:
-        # libyaml >= 0.2.6 (PyYAML 6.0.4 wheels) stops at its own depth limit while looking ahead
-        if "nesting depth" in str(exc.problem or "") and exc.problem_mark is not None:
-            return exc.problem_mark
-    except yaml.YAMLError:
-        pass  # composing meets the same error and reports it with its position
-    finally:
-        if loader is not None:
-            loader.dispose()
-    return None
-
-
 def _compose(text: str, name: str, diags: Diagnostics, loader_class) -> list[Document]:
     # libyaml composes in C recursion: nesting is measured first. The pure-Python composer raises RecursionError.
-    deep = _too_deep(text, loader_class) if loader_class is not yaml.SafeLoader else None
+    deep = scan(text, loader_class, MAX_DEPTH)[0] if loader_class is not yaml.SafeLoader else None
     if deep is not None:
         diags.error(f"nesting deeper than {MAX_DEPTH} levels", source=SourceRange(name, deep.line + 1, deep.column + 1))
         return []

@@ -14,6 +14,7 @@ import yaml
 from engine.errors import StateError, clip, printable
 from engine.state.live import LiveState
 from engine.state.shape import ShapeError, check_object
+from engine.yamlscan import scan
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a busy cluster's export is tens of MB
 MAX_DEPTH = 100  # Kubernetes objects nest ~20 deep. libyaml's composer recurses in C: a deeper file crashes it
@@ -137,7 +138,7 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
 
 
 def _yaml_documents(text: str, path: Path) -> list[tuple[object, yaml.Node]]:
-    deep, aliases = _scan(text)
+    deep, aliases = scan(text, _Loader, MAX_DEPTH)
     if deep is not None:
         raise StateError(f"{path}:{deep.line + 1}:{deep.column + 1}: nesting deeper than {MAX_DEPTH} levels")
     loader = None
@@ -164,35 +165,6 @@ def _yaml_documents(text: str, path: Path) -> list[tuple[object, yaml.Node]]:
         if loader is not None:
             loader.dispose()
     return docs
-
-
-def _scan(text: str) -> tuple[yaml.Mark | None, bool]:
-    """(where nesting first passes MAX_DEPTH, whether there are aliases), from parser events: unlike composing,
-    parsing does not recurse."""
-    loader = None
-    depth, aliases = 0, False
-    try:
-        loader = _Loader(text)
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return event.start_mark, aliases
-            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-            elif isinstance(event, yaml.AliasEvent):
-                aliases = True
-    except yaml.MarkedYAMLError as exc:
-        # libyaml >= 0.2.6 (PyYAML 6.0.4 wheels) stops at its own depth limit while looking ahead
-        if "nesting depth" in str(exc.problem or "") and exc.problem_mark is not None:
-            return exc.problem_mark, aliases
-    except yaml.YAMLError:
-        pass  # composing meets the same error and reports it with its position
-    finally:
-        if loader is not None:
-            loader.dispose()
-    return None, aliases
 
 
 class _Builder:
