@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import fcntl
 import json
-import os
-import tempfile
 import threading
 import uuid
 from contextlib import contextmanager
@@ -18,6 +16,7 @@ import yaml
 
 from engine.addr import Address
 from engine.apply.writer import Conflict, Rejected
+from engine.atomic import write_atomic
 from engine.errors import SnapplanError
 
 
@@ -190,15 +189,4 @@ def write_state_file(path: Path, live) -> None:
     with open(path, encoding="utf-8", errors="replace") as fh:
         was_json = fh.read(4096).lstrip().startswith("{")  # the reader's own test: keep the file's format
     text = json.dumps(doc, indent=2) + "\n" if was_json else yaml.safe_dump(doc, sort_keys=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, text, path.stat().st_mode & 0o777)

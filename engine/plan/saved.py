@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from engine import __version__
+from engine.atomic import write_atomic
 from engine.errors import SnapplanError, StalePlanError
 
 FORMAT = "snapplan-saved-plan/1"
@@ -104,17 +103,7 @@ def build(*, policy_arg: str, policy, desired, live, plan_json: dict, target: di
 def write(path: Path, saved: dict) -> Path:
     """Atomically, mode 0600 from the first byte (it names the cluster and the policy's layout)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(saved, fh, indent=1, sort_keys=True)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, json.dumps(saved, indent=1, sort_keys=True) + "\n", 0o600)
     return path
 
 
