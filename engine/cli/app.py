@@ -29,13 +29,18 @@ from engine.cli import audit_cmd  # noqa: E402  (audit)
 app.command("audit")(audit_cmd.audit)
 
 
-@app.callback()
-def _root(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from engine import __version__
 
         print(f"snapplan {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                       help="Print the version and exit.")) -> None:
+    """Velero backup policy as code: validate a policy, plan it against a cluster, apply it."""
 
 
 def main() -> None:

@@ -38,46 +38,43 @@ class KubeTarget:
 
 
 def api_client(target: KubeTarget):
-    """An ApiClient from kubeconfig (or in-cluster config); ClusterUnreachable when neither works."""
-    import yaml
+    """An ApiClient from kubeconfig (a KUBECONFIG list merged as kubectl merges it), or in-cluster config;
+    ClusterUnreachable when neither works."""
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
 
+    from engine.state.kubeconfig import config_paths, merged_loader
+
     cfg = client.Configuration()
-    if target.kubeconfig and not os.path.exists(os.path.expanduser(target.kubeconfig)):
-        raise ClusterUnreachable(f"kubeconfig {target.kubeconfig} does not exist; check --kubeconfig / KUBECONFIG")
     try:
-        config.load_kube_config(config_file=target.kubeconfig, context=target.context,
-                                client_configuration=cfg, persist_config=False)
-    except ConfigException as exc:
-        if target.kubeconfig or target.context:
-            raise ClusterUnreachable(f"cannot use kubeconfig: {exc}") from None
+        merged_loader(target.kubeconfig, target.context).load_and_set(cfg)
+    except FileNotFoundError:
+        text, _ = config_paths(target.kubeconfig)
+        if target.kubeconfig or target.context or os.environ.get("KUBECONFIG"):
+            raise ClusterUnreachable(f"kubeconfig {text} does not exist; check --kubeconfig / KUBECONFIG") from None
         try:
             config.load_incluster_config(client_configuration=cfg)
         except ConfigException:
             raise ClusterUnreachable(
-                f"no usable kubeconfig ({exc}); pass --kubeconfig/--context or set KUBECONFIG") from None
+                f"no kubeconfig ({text} does not exist) and not in a cluster; "
+                "pass --kubeconfig/--context or set KUBECONFIG") from None
+    except ConfigException as exc:
+        raise ClusterUnreachable(f"cannot use kubeconfig: {exc}") from None
     except (OSError, ValueError) as exc:
         raise ClusterUnreachable(f"cannot read kubeconfig: {exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{target.kubeconfig or '~/.kube/config'}" + (f":{mark.line + 1}" if mark else "")
-        raise ClusterUnreachable(f"{where}: the kubeconfig is not valid YAML: "
-                                 f"{getattr(exc, 'problem', None) or exc}") from None
     return client.ApiClient(cfg)
 
 
 def context_name(target: KubeTarget) -> str | None:
-    """The context a target resolves to (the kubeconfig's current one unless --context names one)."""
+    """The context a target resolves to (the merged kubeconfig's current one unless --context names one)."""
     if target.context:
         return target.context
-    from kubernetes import config
+    from engine.state.kubeconfig import merged_loader
 
     try:
-        _, active = config.list_kube_config_contexts(config_file=target.kubeconfig)
+        return merged_loader(target.kubeconfig, None).current_context["name"]
     except Exception:  # in-cluster config, or a kubeconfig without contexts
         return None
-    return (active or {}).get("name")
 
 
 @dataclass(frozen=True)
