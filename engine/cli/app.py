@@ -27,6 +27,9 @@ from engine.cli import storage_cmd  # noqa: E402  (storage preflight)
 app.add_typer(storage_cmd.app, name="storage")
 from engine.cli import audit_cmd  # noqa: E402  (audit)
 app.command("audit")(audit_cmd.audit)
+from engine.cli import fleet_cmd, render_cmd  # noqa: E402  (fleets)
+app.command("render")(render_cmd.render)
+app.add_typer(fleet_cmd.app, name="fleet")
 
 
 def _print_version(value: bool) -> None:

@@ -108,9 +108,18 @@ def load_policy(target: str | Path, *, strict_sources: bool = False,
         raise PolicyError(diags.items, diags.dropped)
     if not docs:
         raise PolicyError([Diagnostic(Severity.ERROR, "the policy is empty", source=SourceRange(_display(target), 1, 1))])
-    doc = merge(docs, diags)
+    return policy_from_document(merge(docs, diags), {d.file: Path(d.file).parent for d in docs}, diags,
+                                strict_sources=strict_sources, env=env)
+
+
+def policy_from_document(doc: Document, base_dirs: dict[str, Path], diags: Diagnostics | None = None, *,
+                         strict_sources: bool = False, env: Mapping[str, str] | None = None
+                         ) -> tuple[Policy, list[Diagnostic]]:
+    """Validate one merged document (positions may point into several files; a relative path is read from
+    the directory of the file that wrote it, `base_dirs`) and build the policy, as load_policy does."""
+    env = os.environ if env is None else env
+    diags = Diagnostics() if diags is None else diags
     check_schema(doc, diags)
-    base_dirs = {d.file: Path(d.file).parent for d in docs}
     if diags.errors:
         # Report semantic errors in the same pass where the document's shape allows it.
         try:

@@ -17,13 +17,13 @@ def load_schema(name: str) -> dict:
 
 
 @lru_cache(maxsize=None)
-def _validator():
+def _validator(name: str = "policy.schema.json"):
     from jsonschema import Draft202012Validator
     from jsonschema.validators import extend
 
     # The schema is checked against its metaschema by tests/spec/test_schema_files.py, not on every run (~0.1 s).
     validator = extend(Draft202012Validator, {"uniqueItems": _unique_items})
-    return validator(load_schema("policy.schema.json"))
+    return validator(load_schema(name))
 
 
 def _unique_items(validator, unique, instance, schema):
@@ -55,9 +55,10 @@ def _canonical(value):
     return (type(value).__name__, value)
 
 
-def check_schema(doc: Document, diags: Diagnostics) -> None:
+def check_schema(doc: Document, diags: Diagnostics, schema: str = "policy.schema.json") -> None:
+    """Every schema error of `doc` (policy.schema.json unless another file of schemas/ is named), at its position."""
     seen: set[tuple] = set()
-    for err in _validator().iter_errors(doc.data):
+    for err in _validator(schema).iter_errors(doc.data):
         if diags.full:
             diags.dropped += 1  # at least one more; validating the rest of a hostile file costs seconds
             break
