@@ -11,6 +11,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -20,6 +21,8 @@ from engine.times import parse_time
 
 LEASE_NAME = "snapplan-lock"
 CLOCK_SKEW = 10  # seconds another machine's clock may be off before its Lease counts as expired on its word
+MAX_LEASE_SECONDS = 600  # the longest a Lease may live unrenewed, whatever it says: a crash never blocks for long
+RUN_MARK = " run "  # holderIdentity = "user@host pid N run <uuid>": the uuid tells two runs apart
 
 
 class LockHeld(SnapplanError):
@@ -31,11 +34,24 @@ class LockError(SnapplanError):
 
 
 def identity() -> str:
+    """This run's holderIdentity. `user@host pid N` alone is shared by two containers with one hostname, each
+    apply PID 1: the random run id makes every run's identity its own, and locks are compared on all of it."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = f"uid {os.getuid()}"
-    return f"{user}@{socket.gethostname()} pid {os.getpid()}"
+    return f"{user}@{socket.gethostname()} pid {os.getpid()}{RUN_MARK}{uuid.uuid4().hex}"
+
+
+def display_name(holder_identity: str) -> str:
+    """`user@host pid N` for messages: the run id is for comparing, `snapplan lock show` prints it."""
+    head, mark, run = holder_identity.rpartition(RUN_MARK)
+    return head if mark and len(run) == 32 and all(c in "0123456789abcdef" for c in run) else holder_identity
+
+
+def run_id(holder_identity: str) -> str:
+    name = display_name(holder_identity)
+    return holder_identity[len(name) + len(RUN_MARK):] if name != holder_identity else ""
 
 
 def micro_time(when: datetime) -> str:
@@ -50,9 +66,23 @@ class Holder:
     duration: int
 
     @property
+    def name(self) -> str:
+        return display_name(self.identity)
+
+    @property
+    def run(self) -> str:
+        return run_id(self.identity)
+
+    @property
+    def lifetime(self) -> int:
+        """The duration we honour: a Lease claiming more than MAX_LEASE_SECONDS (written by hand, or by an old
+        snapplan without the cap) must not keep a crashed holder's lock for years."""
+        return min(max(self.duration, 0), MAX_LEASE_SECONDS)
+
+    @property
     def expires(self) -> datetime | None:
         last = self.renewed or self.acquired
-        return last + timedelta(seconds=self.duration) if last else None
+        return last + timedelta(seconds=self.lifetime) if last else None
 
     def expired(self, now: datetime) -> bool:
         return not self.identity or self.expires is None or now >= self.expires
@@ -72,6 +102,8 @@ class LeaseLock:
                  on_lost: Callable[[], None] = lambda: None,
                  now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                  sleep: Callable[[float], None] = time.sleep):
+        if not 1 <= duration <= MAX_LEASE_SECONDS:
+            raise LockError(f"a lock duration of {duration}s is out of range: 1 to {MAX_LEASE_SECONDS} seconds")
         self.api, self.namespace, self.duration, self.timeout = api, namespace, duration, timeout
         self.who = who or identity()
         self.on_wait = on_wait or (lambda holder: None)
@@ -146,7 +178,7 @@ class LeaseLock:
             return True
         version = lease["metadata"].get("resourceVersion")
         first_seen = self._seen.setdefault(version, time.monotonic())
-        return bool(holder.identity) and time.monotonic() - first_seen >= max(holder.duration, 1)
+        return bool(holder.identity) and time.monotonic() - first_seen >= max(holder.lifetime, 1)
 
     def _take(self, lease: dict, holder: Holder) -> bool:
         transitions = int((lease.get("spec") or {}).get("leaseTransitions") or 0) + 1
@@ -166,11 +198,15 @@ class LeaseLock:
             if self.version is None:
                 return
             resp = self._call("GET", f"{self._path}/{LEASE_NAME}")
-            if resp.status >= 400:
+            if resp.status == 404:
+                lease, reason = None, "the lock was broken (its Lease was deleted, e.g. by `snapplan lock break`)"
+            elif resp.status >= 400:
                 return  # a transient failure; the next renewal tries again well before expiry
-            lease = resp.json()
-            if Holder.of(lease).identity != self.who:
-                self.lost_reason = f"the lock was taken over by {Holder.of(lease).identity}"
+            else:
+                lease = resp.json()
+                reason = f"the lock was taken over by {Holder.of(lease).name} (this apply's lock had expired)"
+            if lease is None or Holder.of(lease).identity != self.who:
+                self.lost_reason = reason
                 self.lost.set()
                 self.version = None
                 self.on_lost()
@@ -225,7 +261,7 @@ def held_message(holder: Holder, namespace: str, now: datetime) -> str:
     since = holder.acquired.strftime("%Y-%m-%d %H:%M:%S UTC") if holder.acquired else "an unknown time"
     expires = holder.expires
     left = f"; it expires in {int((expires - now).total_seconds())}s unless renewed" if expires else ""
-    return (f"another apply holds the lock (Lease {namespace}/{LEASE_NAME}): {holder.identity}, since {since}{left}. "
+    return (f"another apply holds the lock (Lease {namespace}/{LEASE_NAME}): {holder.name}, since {since}{left}. "
             f"Wait for it, or pass --lock-timeout 5m to wait here")
 
 
@@ -234,3 +270,37 @@ def _message(resp) -> str:
         return resp.json().get("message") or f"HTTP {resp.status}"
     except ValueError:
         return f"HTTP {resp.status}"
+
+
+def current_holder(api, namespace: str) -> tuple[Holder, dict] | None:
+    """The Lease as it is now (for `snapplan lock show`), or None when no apply holds the lock."""
+    from engine.state.kube import request_retrying
+
+    resp = request_retrying(api, "GET", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{LEASE_NAME}",
+                            timeout=15)
+    if resp.status == 404:
+        return None
+    if resp.status >= 400:
+        raise LockError(f"cannot read the Lease {namespace}/{LEASE_NAME}: {_message(resp)}")
+    lease = resp.json()
+    return Holder.of(lease), lease
+
+
+def break_lock(api, namespace: str, lease: dict) -> None:
+    """Delete exactly the Lease that was shown: its uid and resourceVersion are preconditions, so a lock that
+    changed hands (or was renewed) since is not broken by mistake."""
+    from engine.state.kube import request_retrying
+
+    meta = lease.get("metadata") or {}
+    resp = request_retrying(api, "DELETE", f"/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{LEASE_NAME}",
+                            body={"kind": "DeleteOptions", "apiVersion": "v1",
+                                  "preconditions": {"uid": meta.get("uid"),
+                                                    "resourceVersion": meta.get("resourceVersion")}},
+                            timeout=15)
+    if resp.status == 404:
+        return  # released meanwhile
+    if resp.status == 409:
+        raise LockHeld(f"the lock changed since it was read (renewed or taken by another apply); nothing was "
+                       f"broken. Run `snapplan lock show` again")
+    if resp.status >= 400:
+        raise LockError(f"cannot delete the Lease {namespace}/{LEASE_NAME}: {_message(resp)}")

@@ -70,7 +70,7 @@ def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
     prepared = prepare(policy_path, req.env)
     with req.target.open(prepared.policy.velero_namespace, ui.lock_wait) as session:
         if session.lock is not None and session.lock.took_over is not None:
-            ui.note(f"took over the expired lock of {session.lock.took_over.identity}")
+            ui.note(f"took over the expired lock of {session.lock.took_over.name}")
         result = plan_against(prepared, session.read(), prune=prune, targets=targets)
         if saved:
             problems = saved_plans.differences(saved, policy=prepared.policy, desired=prepared.desired,

@@ -30,6 +30,8 @@ app.command("audit")(audit_cmd.audit)
 from engine.cli import fleet_cmd, render_cmd  # noqa: E402  (fleets)
 app.command("render")(render_cmd.render)
 app.add_typer(fleet_cmd.app, name="fleet")
+from engine.cli import lock_cmd  # noqa: E402  (show or break the apply lock)
+app.add_typer(lock_cmd.app, name="lock")
 
 
 def _print_version(value: bool) -> None:

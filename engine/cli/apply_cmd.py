@@ -128,7 +128,7 @@ class CliUI:
     def lock_wait(self, holder) -> None:
         if holder.identity != getattr(self, "_waiting_for", None):  # once per holder, not every poll
             self._waiting_for = holder.identity
-            self.term.err(f"Waiting for the lock held by {holder.identity}...")
+            self.term.err(f"Waiting for the lock held by {holder.name}...")
 
 
 def apply(
@@ -147,8 +147,9 @@ def apply(
     no_lock: bool = typer.Option(False, "--no-lock", help="Do not take the snapplan-lock Lease."),
     skip_storage_check: bool = typer.Option(False, "--skip-storage-check",
                                             help="Do not check the buckets of new or changed storage first."),
-    lock_duration: int = typer.Option(60, "--lock-duration", hidden=True, min=1,
-                                      help="Seconds a lock lives without renewal (tests)."),
+    lock_duration: int = typer.Option(60, "--lock-duration", min=1, max=600,
+                                      help="Seconds the lock lives without renewal (at most 600); "
+                                           "renewed every third of it while apply runs."),
     no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
 ) -> None:
     """Make the cluster's Velero objects match the policy (or carry out a saved plan)."""
@@ -213,8 +214,8 @@ def _summary(term: Terminal, outcome) -> None:
     for a, o in skipped:
         term.out(f"  skipped: {a}: {o.message}")
     if outcome.lock_lost:
-        term.out(f"Stopped because {outcome.lock_lost} (this apply's lock had expired). Check that apply's "
-                 "result, then run apply again: it plans from what is now there.")
+        term.out(f"Stopped because {outcome.lock_lost}. Check what else ran meanwhile, "
+                 "then run apply again: it plans from what is now there.")
         raise typer.Exit(Exit.ERROR)
     if outcome.interrupted:
         term.out("Run apply again to finish: it plans from what is now there.")

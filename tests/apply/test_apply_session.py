@@ -130,6 +130,41 @@ def test_two_concurrent_applies_exactly_one_proceeds(live, tmp_path):
     assert len(cluster.store.list(SCHEDULES, "velero")[0]) == 2  # nothing duplicated or missing
 
 
+def _unshare_gives_pid_1() -> bool:
+    import subprocess
+    import sys
+
+    if not shutil.which("unshare"):
+        return False
+    try:
+        probe = subprocess.run(["unshare", "-pf", "--kill-child", sys.executable, "-c", "import os; print(os.getpid())"],
+                               capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0 and probe.stdout.strip() == "1"
+
+
+def test_concurrent_applies_with_the_same_hostname_and_pid_exactly_one_proceeds(live, tmp_path):
+    """Two containers on one hostname, each apply PID 1 (its own PID namespace, as `unshare -pf` makes)."""
+    import subprocess
+    import sys
+
+    if not _unshare_gives_pid_1():
+        pytest.skip("unshare -pf is not available here (needs root or user namespaces)")
+    cluster, kubeconfig = live
+    cluster.faults.add(verb="create", resource="schedules", latency=1.0)  # keep the first apply busy
+    env = {**os.environ, **HARNESS_ENV, "NO_COLOR": "1"}
+    cmd = ["unshare", "-pf", "--kill-child", sys.executable, "-m", "engine", *apply_args(kubeconfig)]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]
+    assert sorted(r[0] for r in results) == [0, 1], results
+    loser = next(r for r in results if r[0] == 1)
+    assert "another apply holds the lock" in loser[2] and " pid 1, since " in loser[2]
+    assert "Apply complete! 8 added" in next(r for r in results if r[0] == 0)[1]
+    assert len(cluster.store.list(SCHEDULES, "velero")[0]) == 2  # nothing duplicated or missing
+
+
 # --- saved plans ----------------------------------------------------------------------------------------
 
 def save_plan(capsys, monkeypatch, kubeconfig, out, env=HARNESS_ENV):

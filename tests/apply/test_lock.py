@@ -39,3 +39,36 @@ def test_a_lock_not_renewed_while_we_watch_is_taken_over_whatever_the_clocks(clu
     slow.acquire()  # its clock says the lease is fresh for an hour; it watched it go unrenewed for 1 s
     assert slow.took_over.identity == "alice@ci pid 1"
     slow.release()
+
+
+def test_two_runs_with_the_same_user_host_and_pid_do_not_share_the_lock(cluster, api, monkeypatch):
+    # Two containers with the same hostname, each apply PID 1: "user@host pid N" alone is the same for both.
+    import engine.apply.lock as lock_module
+
+    monkeypatch.setattr(lock_module.os, "getpid", lambda: 1)
+    monkeypatch.setattr(lock_module.socket, "gethostname", lambda: "backup-job")
+    first, second = LeaseLock(api, "velero"), LeaseLock(api, "velero")
+    first.acquire()
+    try:
+        with pytest.raises(LockHeld) as refused:
+            second.acquire()
+        message = str(refused.value)
+        assert "@backup-job pid 1, since " in message  # named as user@host pid, as before
+        assert second.version is None
+    finally:
+        first.release()
+    assert cluster.store.list(LEASES, "velero")[0] == []
+
+
+def test_a_huge_lease_duration_does_not_keep_a_crashed_holder_for_years(cluster, api):
+    from engine.apply.lock import MAX_LEASE_SECONDS
+
+    stale = datetime.now(timezone.utc) - timedelta(seconds=MAX_LEASE_SECONDS + 60)
+    cluster.store.create(LEASES, "velero", {
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": LEASE_NAME},
+        "spec": {"holderIdentity": "crashed@ci pid 1", "leaseDurationSeconds": 999999999,
+                 "acquireTime": micro_time(stale), "renewTime": micro_time(stale)}})
+    taker = LeaseLock(api, "velero")
+    taker.acquire()  # the holder stopped renewing longer ago than any lease snapplan writes may last
+    assert taker.took_over.identity == "crashed@ci pid 1"
+    taker.release()
