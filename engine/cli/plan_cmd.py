@@ -48,7 +48,8 @@ def plan(
                                   live=result.live, plan_json=doc, target=described,
                                   options={"prune": prune, "targets": list(target)})
         if kubeconfig and not state:  # KUBECONFIG may list several files (a:b): keep each one absolute
-            saved["kubeconfig"] = ":".join(str(Path(p).resolve()) for p in kubeconfig.split(":") if p)
+            saved = saved_plans.sign(
+                {**saved, "kubeconfig": ":".join(str(Path(p).resolve()) for p in kubeconfig.split(":") if p)})
         path = saved_plans.write(saved_plans.output_path(out), saved)
         term.err(f"Saved the plan to {path}. Apply exactly this plan with: snapplan apply {path}")
     if as_json:

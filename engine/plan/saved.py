@@ -1,9 +1,13 @@
 """Saved plans: `plan --out FILE` writes one, `apply FILE` carries it out only if it still holds.
 
 A saved plan holds what is needed to prove it is still the plan apply would make: the policy files'
-hashes, the resourceVersion of every object read, the credential sources' hashes (never their values),
-the target it was made against, the options, and the plan itself (plan.schema.json). Apply re-reads all
-of it and refuses on any difference, naming it.
+hashes, the resourceVersion of every object read, keyed digests of the credential sources and of the
+objects read (never their values), the target it was made against, the options, and the plan itself
+(plan.schema.json). Apply re-reads all of it and refuses on any difference, naming it.
+
+The whole file is signed (HMAC-SHA256) with the key of engine.plan.key, kept outside the file: apply
+refuses a plan whose signature does not match before it reads anything else from it, so an edit (turning
+on prune and adding the matching delete, say) is refused even when it is consistent.
 """
 from __future__ import annotations
 
@@ -14,8 +18,9 @@ from pathlib import Path
 from engine import __version__
 from engine.atomic import write_atomic
 from engine.errors import SnapplanError, StalePlanError
+from engine.plan.key import Signer, load_key, new_salt
 
-FORMAT = "snapplan-saved-plan/1"
+FORMAT = "snapplan-saved-plan/2"
 DEFAULT_DIR = Path("plans")
 
 
@@ -38,9 +43,10 @@ def file_hashes(paths) -> list[dict]:
     return out
 
 
-def credential_digests(desired) -> dict[str, dict[str, str]]:
-    return {str(a): o.secret_digests for a, o in sorted(desired.objects.items(), key=lambda kv: str(kv[0]))
-            if o.secret}
+def credential_digests(desired, signer: Signer) -> dict[str, dict[str, str]]:
+    """Keyed and salted: an unkeyed sha256 of a short secret falls to a dictionary (minioadmin/minio123)."""
+    return {str(a): {k: signer.digest(v) for k, v in o.secret.items()}
+            for a, o in sorted(desired.objects.items(), key=lambda kv: str(kv[0])) if o.secret}
 
 
 def read_versions(live) -> dict[str, str]:
@@ -62,7 +68,7 @@ def restore_sources(plan_json: dict, live) -> dict[str, str | None]:
     return out
 
 
-def content_digests(live) -> dict[str, str]:
+def content_digests(live, signer: Signer) -> dict[str, str]:
     """A hash of what each object read holds apart from its status: Velero rewrites status all the time
     (a location is revalidated every minute, a schedule stamps lastBackup), which bumps resourceVersion
     without changing anything a plan acts on."""
@@ -74,7 +80,7 @@ def content_digests(live) -> dict[str, str]:
                 if k not in ("resourceVersion", "managedFields", "generation")}
         body = {k: v for k, v in o.items() if k not in ("status", "metadata")}
         text = json.dumps({"metadata": meta, **body}, sort_keys=True, default=str)
-        out[str(a)] = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        out[str(a)] = signer.digest(text.encode())  # keyed: a Secret's body holds credentials
     return out
 
 
@@ -85,19 +91,30 @@ def comparable(plan_json: dict) -> list[dict]:
 
 
 def build(*, policy_arg: str, policy, desired, live, plan_json: dict, target: dict, options: dict) -> dict:
-    return {
+    """The saved plan, signed with this machine's plan key (made on first use)."""
+    signer = Signer(load_key(create=True)[0], new_salt())
+    saved = {
         "format": FORMAT,
         "snapplan_version": __version__,
+        "salt": signer.salt,
+        "key_id": signer.key_id,
         "policy_argument": str(Path(policy_arg).resolve()),
         "policy_files": file_hashes(policy.files),
-        "credentials": credential_digests(desired),
+        "credentials": credential_digests(desired, signer),
         "target": target,
         "options": options,
         "read": read_versions(live),
-        "content": content_digests(live),
+        "content": content_digests(live, signer),
         "restore_sources": restore_sources(plan_json, live),
         "plan": plan_json,
     }
+    return {**saved, "mac": signer.sign(saved)}
+
+
+def sign(saved: dict) -> dict:
+    """Sign again after adding a field (plan --out records the kubeconfig after build)."""
+    signer = Signer(load_key(create=True)[0], saved["salt"])
+    return {**saved, "mac": signer.sign(saved)}
 
 
 def write(path: Path, saved: dict) -> Path:
@@ -118,17 +135,40 @@ def load(path: Path) -> dict:
         saved = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SnapplanError(f"{path}:{exc.lineno}:{exc.colno}: not a saved plan (invalid JSON: {exc.msg})") from None
+    if isinstance(saved, dict) and saved.get("format") == "snapplan-saved-plan/1":
+        raise StalePlanError(f"{path} was made by an older snapplan, without a signature; make the plan again")
     if not isinstance(saved, dict) or saved.get("format") != FORMAT:
         raise SnapplanError(f"{path}: not a snapplan saved plan (made with `snapplan plan --out`)")
+    _verify(path, saved)
     if saved.get("snapplan_version") != __version__:
         raise StalePlanError(f"{path} was made by snapplan {saved.get('snapplan_version')}, this is {__version__}; "
                              "make the plan again with this version")
     return saved
 
 
+def _verify(path: Path, saved: dict) -> None:
+    key, where = load_key(create=False)
+    signer = Signer(key, str(saved.get("salt") or ""))
+    if signer.verify(saved):
+        return
+    if saved.get("key_id") != signer.key_id:
+        raise TamperedPlanError(
+            f"{path} is not signed with this machine's saved-plan key ({where}): it was made elsewhere, or "
+            "changed after `snapplan plan` wrote it. Nothing was applied. Apply it where it was made (or with "
+            "the same SNAPPLAN_PLAN_KEY), or make a new plan here")
+    raise TamperedPlanError(
+        f"{path} was changed after `snapplan plan` wrote it (its signature does not match its content). "
+        "Nothing was applied. Make a new plan, review it, and apply that")
+
+
+class TamperedPlanError(SnapplanError):
+    """A saved plan whose signature does not hold: edited, or made with another key."""
+
+
 def differences(saved: dict, *, policy, desired, live, plan_json: dict, target: dict) -> list[str]:
-    """Why a saved plan no longer holds; empty when it does."""
+    """Why a saved plan no longer holds; empty when it does (its signature was checked by load)."""
     problems: list[str] = []
+    signer = Signer(load_key(create=False)[0], saved["salt"])
     if saved["target"] != target:
         problems.append(f"it was made against {_target(saved['target'])}, not {_target(target)}")
     was = {f["path"]: f["sha256"] for f in saved["policy_files"]}
@@ -140,7 +180,7 @@ def differences(saved: dict, *, policy, desired, live, plan_json: dict, target: 
             problems.append(f"policy file {p} was added to the policy")
         elif was[p] != now[p]:
             problems.append(f"policy file {p} changed since the plan")
-    creds = credential_digests(desired)
+    creds = credential_digests(desired, signer)
     for addr in sorted(set(saved["credentials"]) | set(creds)):
         if saved["credentials"].get(addr) != creds.get(addr):
             problems.append(f"the credential source of {addr} changed since the plan (its hash differs)")
@@ -152,7 +192,7 @@ def differences(saved: dict, *, policy, desired, live, plan_json: dict, target: 
         if phase is not None and now_phase != phase:
             problems.append(f"backup {name}, which a planned restore reads, was {phase} at plan time and is now "
                             f"{now_phase or 'not in the cluster'}")
-    read, content = read_versions(live), content_digests(live)
+    read, content = read_versions(live), content_digests(live, signer)
     for addr in sorted(set(saved["read"]) | set(read)):
         before, after = saved["read"].get(addr), read.get(addr)
         if before is None:
