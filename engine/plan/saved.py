@@ -118,9 +118,16 @@ def sign(saved: dict) -> dict:
 
 
 def write(path: Path, saved: dict) -> Path:
-    """Atomically, mode 0600 from the first byte (it names the cluster and the policy's layout)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(saved, indent=1, sort_keys=True) + "\n", 0o600)
+    """Atomically, mode 0600 from the first byte (it names the cluster and the policy's layout); any path
+    that cannot be written is one clear error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_dir():
+            raise IsADirectoryError(0, "it is a directory")
+        write_atomic(path, json.dumps(saved, indent=1, sort_keys=True) + "\n", 0o600)
+    except OSError as exc:
+        raise SnapplanError(f"cannot save the plan to {path}: {exc.strerror or exc}; nothing was saved "
+                            "(give --out a path you can write)") from None
     return path
 
 

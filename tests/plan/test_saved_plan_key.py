@@ -117,3 +117,17 @@ def test_a_short_environment_key_is_refused(capsys, monkeypatch, state, tmp_path
               env={**HARNESS_ENV, "SNAPPLAN_PLAN_KEY": "short"})
     assert res.code == 1 and "SNAPPLAN_PLAN_KEY is shorter than 16 characters" in res.err
     assert not (tmp_path / "p.plan").exists()
+
+
+@pytest.mark.parametrize("where", ["/proc/x", "{tmp}/a-file/x.plan", "{tmp}/a-file/sub/x.plan", "{tmp}/a-dir.plan",
+                                   "/dev/null/x.plan"])
+def test_an_unwritable_out_is_a_clear_error(capsys, monkeypatch, state, tmp_path, where):
+    (tmp_path / "a-file").write_text("not a directory\n")
+    (tmp_path / "a-dir.plan").mkdir()
+    out = where.format(tmp=tmp_path)
+    res = cli(capsys, monkeypatch, "plan", "-f", HARNESS, "--state", str(state), "--out", out)
+    assert res.code == 1, res.err
+    written = out if out.endswith(".plan") else out + ".plan"  # --out NAME gets the .plan suffix
+    assert res.err.startswith(f"Error: cannot save the plan to {written}: "), res.err
+    assert "Internal error" not in res.err and "Traceback" not in res.err
+    assert list((tmp_path / "a-dir.plan").iterdir()) == []
