@@ -19,11 +19,13 @@ from engine.model.manifest import LAST_APPLIED, last_applied
 PRUNABLE = ("Secret", "BackupStorageLocation", "VolumeSnapshotLocation", "Schedule")
 LISTED_UNMANAGED = ("BackupStorageLocation", "VolumeSnapshotLocation", "Schedule", "Restore")
 REPLACE_PATHS = {("spec", "provider"), ("spec", "objectStorage", "bucket"), ("spec", "objectStorage", "prefix")}
-# Fields Velero rewrites on its own: never drift.
-IGNORED = {"Schedule": {("spec", "skipImmediately")}}
+SKIP_IMMEDIATELY = ("spec", "skipImmediately")
 # What Velero reads for a field left out (its Go types drop false and empty values): absent equals these.
+# A Schedule without skipImmediately gets the server's --schedule-skip-immediately, false by default (and
+# with the flag true, only the first schedule Velero reconciles gets it: see schedule_controller.go).
 ABSENT_MEANS = {
-    "Schedule": {("spec", "paused"): False, ("spec", "template", "includedNamespaces"): ["*"]},
+    "Schedule": {("spec", "paused"): False, ("spec", "template", "includedNamespaces"): ["*"],
+                 SKIP_IMMEDIATELY: False},
     "BackupStorageLocation": {("spec", "default"): False, ("spec", "accessMode"): "ReadWrite"},
 }
 ADOPT_REASON = "adopt: not managed by snapplan yet"
@@ -96,12 +98,31 @@ def _last_applied_paths(obj: dict) -> set[tuple]:
         return set()
 
 
+def is_paused(obj: dict | None) -> bool:
+    return bool(((obj or {}).get("spec") or {}).get("paused"))
+
+
+def unpauses(want: dict, live: dict | None) -> bool:
+    """The write enables a schedule that is paused in the cluster."""
+    return want.get("kind") == "Schedule" and live is not None and is_paused(live) and not is_paused(want)
+
+
+def _ignored(want: dict, live: dict) -> set[tuple]:
+    """Fields Velero rewrites on its own, which are therefore not drift. Velero's schedule controller
+    (schedule_controller.go Reconcile) consumes spec.skipImmediately on every schedule it reconciles
+    (true -> status.lastSkipped, and the field written back false) and skips paused ones: the field
+    means something only while the schedule stays paused or is enabled by this very write."""
+    if want.get("kind") != "Schedule" or is_paused(want) or is_paused(live):
+        return set()
+    return {SKIP_IMMEDIATELY}
+
+
 def field_changes(desired: DesiredObject, live: dict) -> list[FieldChange]:
     is_secret = desired.address.kind == "Secret"
     live_digests = live_secret_digests(live) if is_secret else None
     want = flatten(managed_view(desired.obj, desired.secret_digests if is_secret else None))
     have = flatten(managed_view(live, live_digests if is_secret else None))
-    ignored = IGNORED.get(desired.address.kind, set())
+    ignored = _ignored(desired.obj, live)
     absent_means = ABSENT_MEANS.get(desired.address.kind, {})
     out = []
     for path, value in want.items():

@@ -16,7 +16,7 @@ from engine.apply.retry import Backoff, RetryPolicy
 from engine.apply.waits import Pending, WaitFailed, WaitInterrupted, backup_synced, location_check, restore_check, wait
 from engine.apply.walk import Outcome, Status, walk
 from engine.apply.writer import Conflict, Rejected
-from engine.diff import field_changes, path_str
+from engine.diff import SKIP_IMMEDIATELY, field_changes, path_str
 from engine.graph import build_graph
 from engine.model.desired import DesiredState
 from engine.model.manifest import LAST_APPLIED, last_applied, to_manifest
@@ -86,6 +86,11 @@ def merge_patch(change: Change, desired: DesiredState, resource_version: str | N
             set_path(patch, ("data", key), base64.b64encode(want.secret[key]).decode())
         else:
             set_path(patch, f.path, f.after)
+    if any(f.path == ("spec", "paused") and f.after is False for f in change.fields) and \
+            "skipImmediately" in want.obj["spec"]:
+        # Velero reads skipImmediately at the un-pause and then resets it: the enabling write carries the
+        # policy's, whatever the cluster holds by then (it may have changed since the plan).
+        set_path(patch, SKIP_IMMEDIATELY, want.obj["spec"]["skipImmediately"])
     return patch
 
 

@@ -14,8 +14,8 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _GO_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _DESCRIPTORS = {"@hourly": "hourly", "@daily": "daily", "@midnight": "daily", "@weekly": "weekly",
                 "@monthly": "monthly", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"}
-_ENTRY_ORDER = ("scope", "app", "exclude", "storage", "schedule", "timezone", "retention", "enabled", "volumes",
-                "snapshotLocation")
+_ENTRY_ORDER = ("scope", "app", "exclude", "storage", "schedule", "timezone", "retention", "enabled",
+                "startImmediately", "volumes", "snapshotLocation")
 _SPEC_KEYS = {"schedule", "paused", "skipImmediately", "template"}
 _TEMPLATE_KEYS = {"metadata", "ttl", "storageLocation", "includedNamespaces", "excludedNamespaces", "labelSelector",
                   "includeClusterResources", "volumeSnapshotLocations", "snapshotVolumes", "defaultVolumesToFsBackup"}
@@ -183,6 +183,14 @@ def schedule_entry(obj: dict, apps: Apps, storage: dict[str, dict], snapshot_loc
         entry["retention"] = retention
     if spec.get("paused") is True:
         entry["enabled"] = False
+        # Velero leaves a paused schedule's skipImmediately alone and reads it at the un-pause; without
+        # one it takes the server's --schedule-skip-immediately (false unless set): an overdue run starts.
+        if spec.get("skipImmediately") is not True:
+            entry["startImmediately"] = True
+            if spec.get("skipImmediately") is None:
+                note("paused, and spec.skipImmediately is not set: when enabled again Velero starts a run that "
+                     "came due while paused at once (the server's --schedule-skip-immediately is false unless "
+                     "changed), so the policy says startImmediately: true; write false to skip that run")
     volumes = volumes_of(template, note)
     if volumes != "default":
         entry["volumes"] = volumes

@@ -14,6 +14,7 @@ from engine.graph import dependencies, ordered, refs_of
 from engine.model.desired import DesiredState
 from engine.plan.model import Action, Change, Plan
 from engine.plan.preflight import check_velero
+from engine.plan.schedules import schedule_reasons
 from engine.state.live import LiveState
 
 
@@ -142,13 +143,7 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
     warnings: list[str] = []
     addr = c.address
     if addr.kind == "Schedule" and c.action in (Action.CREATE, Action.UPDATE) and c.after:
-        spec = c.after["spec"]
-        changed = {f.path for f in c.fields}
-        if c.action is Action.CREATE or ("spec", "schedule") in changed or ("spec", "paused") in changed:
-            reasons.append(_first_run(spec, now))
-        if ("spec", "paused") in changed and not spec.get("paused") and spec.get("skipImmediately") is False:
-            # Velero >= 1.14: an unpaused schedule whose run came due while paused backs up at once
-            reasons.append("unpaused with startImmediately: a run that came due while paused starts at once")
+        reasons.extend(schedule_reasons(c, live.get(addr), now))
         ttl_change = next((f for f in c.fields if f.path == ("spec", "template", "ttl")), None)
         if ttl_change and c.action is Action.UPDATE:
             default = ttl_change.before in (None, "0s", "0")  # no (or zero) ttl: Velero's default, 30 days
@@ -174,15 +169,3 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
         if secret and secret not in desired.objects and live.get(secret) is None and live.objects:
             warnings.append(f"{addr}: credential Secret {ref['name']!r} (secretRef) is not in {live.source}")
     return reasons, warnings
-
-
-def _first_run(spec: dict, now: datetime) -> str:
-    if spec.get("paused"):
-        return "paused: no backups will run until it is enabled"
-    value = spec["schedule"]
-    nxt = cron.next_runs(value, now)[0]
-    _, tz = cron.split_velero_schedule(value)
-    delta = nxt - now
-    hours, rem = divmod(int(delta.total_seconds()) // 60, 60)
-    when = nxt.strftime("%Y-%m-%d %H:%M") + (f" {tz}" if tz else " UTC")
-    return f"first backup: {when} (in {hours}h {rem:02d}m)"

@@ -122,6 +122,29 @@ def test_paused_schedule_makes_nothing_and_catches_up_once_unpaused(sim_cluster:
     assert c.names(BACKUP) == ["p-20261124033000", "p-20261124040000", "q-20261124040000"]
 
 
+def test_server_skip_immediately_default_is_used_up_by_the_first_schedule(s3) -> None:
+    # schedule_controller.go Reconcile points a nil skipImmediately at the reconciler's own field and then
+    # clears it through that pointer: --schedule-skip-immediately=true skips for one schedule only.
+    from tests.cluster.velero_sim import VeleroSimulator
+    from tests.cluster.velero_sim.testing import new_sim_cluster
+
+    c = new_sim_cluster(s3)
+    c.sim = VeleroSimulator(c.store, c.clock, s3.url, schedule_skip_immediately=True)
+    with_location(c)
+    for name in ("a", "b"):
+        c.create(SCHEDULE, objects.schedule(name, "0 * * * *", paused=True))
+    c.run(timedelta(hours=2, minutes=30))
+    for name in ("a", "b"):
+        s = c.get(SCHEDULE, name)
+        s["spec"]["paused"] = False
+        c.store.replace(SCHEDULE, "velero", name, s)
+    c.sim.step()
+    assert c.status(SCHEDULE, "a")["lastSkipped"] == "2026-11-24T02:30:00Z"
+    assert "lastSkipped" not in c.status(SCHEDULE, "b")
+    assert c.names(BACKUP) == ["b-20261124023000"]  # b is overdue and runs at once despite the flag
+    assert [c.get(SCHEDULE, n)["spec"]["skipImmediately"] for n in ("a", "b")] == [False, False]
+
+
 def test_invalid_cron_fails_validation(sim_cluster: SimCluster) -> None:
     c = sim_cluster
     with_location(c)

@@ -82,7 +82,8 @@ def test_import_apply_adopts_without_changing_specs(velero, s3, tmp_path, capsys
     assert policy["schedules"]["nightly"] == {"scope": "full", "schedule": "0 2 * * *", "timezone": "Europe/Berlin",
                                               "retention": "7d"}
     assert policy["schedules"]["shop"] == {"scope": "application", "app": "shop", "schedule": "@every 6h",
-                                           "retention": "3d", "enabled": False, "snapshotLocation": "ebs"}
+                                           "retention": "3d", "enabled": False, "startImmediately": True,
+                                           "snapshotLocation": "ebs"}
 
     res = run_cli(["apply", "--auto-approve", "-f", str(out), "--kubeconfig", str(kubeconfig)], capsys, monkeypatch)
     assert res.code == 0, res.out + res.err

@@ -161,7 +161,8 @@ EXPECTED = {
                            "timezone": "Europe/Berlin", "retention": "7d", "volumes": "snapshot",
                            "snapshotLocation": "ebs"},
         "every-6h": {"scope": "full", "schedule": "@every 6h", "retention": "36h", "volumes": "filesystem"},
-        "paused-weekly": {"scope": "full", "schedule": "weekly", "enabled": False},
+        # paused without skipImmediately: Velero would start an overdue run at once when enabled
+        "paused-weekly": {"scope": "full", "schedule": "weekly", "enabled": False, "startImmediately": True},
         "shop-daily": {"scope": "application", "app": "storefront", "schedule": "0 1 * * *"},
         "shop-hourly": {"scope": "application", "app": "storefront", "schedule": "hourly", "retention": "3d"},
     },

@@ -64,6 +64,8 @@ class ScheduleController:
         self.skip_immediately = skip_immediately  # velero server --schedule-skip-immediately
 
     def reconcile(self) -> None:
+        # SetupWithManager's predicate drops paused schedules: they are not validated and their
+        # spec.skipImmediately stays as written until they are un-paused.
         for schedule in self.ctx.kube.list(SCHEDULE):
             if not (schedule.get("spec") or {}).get("paused"):
                 self._reconcile_one(schedule)
@@ -72,12 +74,20 @@ class ScheduleController:
         kube, now = self.ctx.kube, self.ctx.now
         updated = copy.deepcopy(schedule)
         spec, status = updated["spec"], updated.setdefault("status", {})
-        # Velero writes the server default into the spec, and consumes `true` once (one skipped run).
-        if spec.get("skipImmediately") is None:
+        # schedule_controller.go Reconcile: a nil spec.skipImmediately is pointed at the reconciler's own
+        # field (`schedule.Spec.SkipImmediately = &c.skipImmediately`), then `true` is consumed once
+        # (`*schedule.Spec.SkipImmediately = false`, status.lastSkipped = now) and patched back. Consuming
+        # the server default through that pointer clears the reconciler's field: with
+        # --schedule-skip-immediately only the first schedule reconciled without the field skips; every
+        # later one gets false (v1.14 to main).
+        from_default = spec.get("skipImmediately") is None
+        if from_default:
             spec["skipImmediately"] = self.skip_immediately
         if spec["skipImmediately"]:
             spec["skipImmediately"] = False
             status["lastSkipped"] = rfc3339(now)
+            if from_default:
+                self.skip_immediately = False
         cron, errors = parse_schedule(updated)
         status["phase"] = "FailedValidation" if errors else "Enabled"
         if errors:
