@@ -151,8 +151,29 @@ def location_delete_before_secret_delete(g, by_addr) -> None:
                     _link(g, by_addr, c.address, s)
 
 
+def _default(obj: dict | None) -> bool:
+    return bool(((obj or {}).get("spec") or {}).get("default"))
+
+
+def default_off_before_default_on(g, by_addr) -> None:
+    """Velero keeps one default location: with two marked, the most recently created keeps it and the
+    others are set to false (backup_storage_location_controller.go ensureSingleDefaultBSL). Setting the new
+    default first could make Velero clear it, and clearing the old one next would leave none: clear first.
+    (A deleted old default is not ordered here: its schedules move to the new location first.)"""
+    off = [c.address for c in by_addr.values() if c.address.kind == "BackupStorageLocation"
+           and c.action in (Action.UPDATE, Action.REPLACE) and _default(c.before) and not _default(c.after)]
+    if not off:
+        return
+    for c in by_addr.values():
+        if c.address.kind == "BackupStorageLocation" and c.action in WRITE and _default(c.after) \
+                and not _default(c.before if c.action is Action.UPDATE else None):
+            for old in off:
+                _link(g, by_addr, old, c.address)
+
+
 STEPS: tuple[Step, ...] = (
     secret_before_location,
+    default_off_before_default_on,
     location_before_users,
     source_before_restore,
     users_before_location_delete,

@@ -185,7 +185,28 @@ class Executor:
             check, what = restore_check(addr), "for the restore to finish"
         else:
             return message
-        return f"{message}; {self._wait(addr, addr, check, what)}"
+        message = f"{message}; {self._wait(addr, addr, check, what)}"
+        if addr.kind == "BackupStorageLocation" and (self.desired.objects[addr].obj.get("spec") or {}).get("default"):
+            self._check_still_default(addr)
+        return message
+
+    def _check_still_default(self, addr: Address) -> None:
+        """Velero decided the default before validating the location we waited for: with two marked, it kept
+        the most recently created (backup_storage_location_controller.go ensureSingleDefaultBSL). Apply must
+        not report success when that is not the policy's default."""
+        live = self._with_retries(addr, lambda: self.writer.get(addr))
+        if ((live or {}).get("spec") or {}).get("default"):
+            return
+        known = {a for a in (*self.plan.unmanaged, *(c.address for c in self.plan.changes), *self.desired.objects)
+                 if a.kind == "BackupStorageLocation" and a != addr and a.namespace == addr.namespace}
+        holders = []
+        for other in sorted(known, key=Address.sort_key):
+            obj = self._with_retries(addr, lambda other=other: self.writer.get(other))
+            if ((obj or {}).get("spec") or {}).get("default"):
+                holders.append(str(other))
+        who = f"{', '.join(holders)} is the default" if holders else "no location is the default"
+        raise WaitFailed(f"Velero cleared its default flag: {who} (Velero keeps only the most recently created "
+                         "location marked default); unmark the other location, then apply again")
 
     def _act(self, change: Change) -> tuple[str, dict | None]:
         addr = change.address

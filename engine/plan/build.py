@@ -14,6 +14,7 @@ from engine.graph import dependencies, ordered, refs_of
 from engine.model.desired import DesiredState
 from engine.plan.model import Action, Change, Plan
 from engine.plan.preflight import check_velero
+from engine.plan.defaults import default_warnings
 from engine.plan.schedules import schedule_reasons
 from engine.state.live import LiveState
 
@@ -47,7 +48,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
     if problems:
         raise PlanError([_located(p, desired.policy) for p in problems])
     graph = dependencies(changes.values())
-    warnings = list(result.warnings) + deferred
+    warnings = list(result.warnings) + deferred + default_warnings(desired, live, changes)
     explained: dict[Address, Change] = {}
     backup_counts = functools.cache(lambda: live.backups_by_schedule(ns))  # one pass over the Backups, if any
     for addr, c in changes.items():

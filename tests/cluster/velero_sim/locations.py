@@ -43,7 +43,9 @@ class LocationController:
         defaults = [b for b in locations if (b.get("spec") or {}).get("default")]
         if len(defaults) <= 1:
             return
-        # Velero keeps the most recently created default and clears the flag on the others.
+        # backup_storage_location_controller.go ensureSingleDefaultBSL: the most recently created default
+        # keeps the flag, the others are Updated to false. Velero breaks a tie of creation seconds by its
+        # cache's list order (undefined); here the greater name wins.
         keep = max(defaults, key=lambda b: (b["metadata"].get("creationTimestamp", ""), b["metadata"]["name"]))
         for bsl in defaults:
             if bsl is not keep:
