@@ -116,7 +116,7 @@ def test_apply_killed_at_a_random_point_then_the_next_apply_converges(tmp_path, 
             # The next trial's apply starts up (a second or so of imports) while this one is checked.
             upcoming = launch(n + 1, tmp_path, rng, counts, stack) if n + 1 < TRIALS else None
             if holder is not None:
-                assert holder.identity.endswith(f"pid {t.proc.pid}")
+                assert holder.name.endswith(f"pid {t.proc.pid}")  # the run id is for comparing
                 if n % 5 != 4:  # mostly: come back once it expired; else come at once and wait for it
                     left = (holder.expires - datetime.now(timezone.utc)).total_seconds()
                     time.sleep(max(0.0, left) + 0.05)
@@ -125,7 +125,7 @@ def test_apply_killed_at_a_random_point_then_the_next_apply_converges(tmp_path, 
                           capsys, monkeypatch, env=HARNESS_ENV)
             assert res.code == 0, (n, res.out + res.err)
             if holder is not None:
-                assert f"took over the expired lock of {holder.identity}" in res.err, res.err
+                assert f"took over the expired lock of {holder.name}" in res.err, res.err
                 tally["lock taken over"] += 1
                 tally["waited for the lock first"] += "Waiting for the lock held by" in res.err
             check = run_cli(["plan", "--detailed-exitcode", "-f", HARNESS, "--kubeconfig", t.kubeconfig],

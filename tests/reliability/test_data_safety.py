@@ -171,6 +171,7 @@ ALLOWED = {
     ("apply/writer.py", "KubeWriter.delete", '"DELETE"'),  # a managed object the plan deletes or replaces
     ("apply/executor.py", "Executor._act", "self.writer.delete"),  # Action.DELETE / Action.REPLACE only
     ("apply/lock.py", "LeaseLock.release", '"DELETE"'),  # our own Lease, if we still hold it
+    ("apply/lock.py", "break_lock", '"DELETE"'),  # `snapplan lock break`: the Lease shown, after confirmation
     ("storage/preflight.py", "_Run._probe", "client.delete_object"),  # the probe object it just wrote
     ("snapshots/actions.py", "request_deletion", '"deletebackuprequests"'),  # Velero deletes the backup
 }
@@ -253,6 +254,14 @@ def test_deleting_paths_are_reachable_only_from_where_they_may_be():
     release = lock[lock.index("    def release("):lock.index("    def _renew_loop(")]
     assert 'f"{self._path}/{LEASE_NAME}"' in release and '"preconditions": {"resourceVersion": version}' in release
     assert "Holder.of(resp.json()).identity != self.who" in release
+    # breaking another run's lock: only `snapplan lock break`, after the typed holder's name unless --yes, and
+    # only the Lease it showed (uid and resourceVersion as preconditions)
+    assert _callers("break_lock") == {("cli/lock_cmd.py", "break_")}
+    command = (ENGINE / "cli" / "lock_cmd.py").read_text()
+    body = command[command.index("def break_("):command.index("def _confirm(")]
+    assert body.index("if not yes:\n            _confirm(") < body.index("break_lock(")
+    breaker = lock[lock.index("def break_lock("):]
+    assert '"preconditions": {"uid": meta.get("uid"),' in breaker
 
 
 def test_there_is_no_debug_option_to_cover():
