@@ -55,6 +55,7 @@ class ApplyRequest:
     options: ApplyOptions = field(default_factory=ApplyOptions)
     env: object = None
     check_storage: bool = True  # S3 preflight of the buckets this apply points Velero at
+    prepare: object = None  # () -> engine.planner.Prepared, instead of loading policy_path (a fleet's cluster)
 
 
 def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
@@ -67,7 +68,7 @@ def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
     policy_path = Path(saved["policy_argument"]) if saved else req.policy_path
     prune = saved["options"]["prune"] if saved else req.prune
     targets = tuple(saved["options"]["targets"]) if saved else req.targets
-    prepared = prepare(policy_path, req.env)
+    prepared = req.prepare() if req.prepare is not None else prepare(policy_path, req.env)
     with req.target.open(prepared.policy.velero_namespace, ui.lock_wait) as session:
         if session.lock is not None and session.lock.took_over is not None:
             ui.note(f"took over the expired lock of {session.lock.took_over.name}")
@@ -80,7 +81,7 @@ def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
                 raise StalePlanError(
                     f"the saved plan {req.saved_path} no longer holds; nothing was applied:\n"
                     + "\n".join(f"  - {p}" for p in problems)
-                    + f"\nMake a new plan: snapplan plan -f {policy_path} --out {req.saved_path}")
+                    + f"\nMake a new plan: {_replan(saved, policy_path, req.saved_path)}")
         ui.show_plan(result)
         if not result.plan.has_changes:
             return None
@@ -96,6 +97,13 @@ def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
         if session.lock is not None and session.lock.lost.is_set():
             return dataclasses.replace(outcome, lock_lost=session.lock.lost_reason)
         return outcome
+
+
+def _replan(saved: dict, policy_path, saved_path) -> str:
+    fleet = saved.get("fleet")
+    if fleet:
+        return f"snapplan plan --fleet {fleet['file']} --cluster {fleet['cluster']} --out {Path(saved_path).stem}"
+    return f"snapplan plan -f {policy_path} --out {saved_path}"
 
 
 def _check_storage(result, env, ui) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from engine.cli import fleet_run
+from engine.cli.fleet_run import CLUSTER, FLEET, SELECTOR, fleet_file
 from engine.cli.spans import parse_span
 from engine.cli.terminal import Exit, Terminal
 
@@ -151,6 +153,13 @@ def apply(
                                       help="Seconds the lock lives without renewal (at most 600); "
                                            "renewed every third of it while apply runs."),
     no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
+    fleet: Path = FLEET,
+    cluster: list[str] = CLUSTER,
+    selector: list[str] = SELECTOR,
+    fleet_parallelism: int = typer.Option(4, "--fleet-parallelism", min=1, max=64,
+                                          help="With --fleet: clusters applied at once (--parallelism: actions "
+                                               "at once in each)."),
+    as_json: bool = typer.Option(False, "--json", help="With --fleet: print the summary as JSON."),
 ) -> None:
     """Make the cluster's Velero objects match the policy (or carry out a saved plan)."""
     from engine.apply.executor import ApplyOptions
@@ -158,19 +167,36 @@ def apply(
     from engine.apply.targets import ClusterTarget, LockOptions, StateFileTarget
     from engine.state.kube import KubeTarget
 
-    if (saved_plan is None) == (file is None):
+    if fleet is None and (saved_plan is None) == (file is None):
         raise typer.BadParameter("give either a saved plan or -f POLICY", param_hint="PLAN / -f")
     if saved_plan is not None and (target or prune):
         raise typer.BadParameter("a saved plan keeps the --target/--prune it was made with", param_hint="--target/--prune")
     term = Terminal(no_color)
     wait_for = parse_span(timeout, "--timeout")
     lock = LockOptions(enabled=not no_lock, timeout=parse_span(lock_timeout, "--lock-timeout"), duration=lock_duration)
+    if fleet is not None:
+        from engine.fleet.run import FleetOptions
+
+        if saved_plan is not None or file is not None:
+            raise typer.BadParameter("--fleet plans and applies each cluster's effective policy; apply a saved "
+                                     "plan of one cluster as: snapplan apply plans/CLUSTER/NAME.plan",
+                                     param_hint="--fleet")
+        options = FleetOptions(kubeconfig=kubeconfig, parallelism=fleet_parallelism, prune=prune,
+                               targets=tuple(target))
+        fleet_run.apply(term, fleet_file(None, fleet, state, context, cluster, selector), cluster, selector,
+                        options, auto_approve=auto_approve, lock=lock,
+                        apply_options=ApplyOptions(parallelism=parallelism, wait=not no_wait, timeout=wait_for),
+                        check_storage=not skip_storage_check, as_json=as_json)
+        return
+    if cluster or selector:
+        fleet_file(file, None, None, None, cluster, selector)  # says they need --fleet
     if saved_plan is not None and state is None and kubeconfig is None and context is None:
         kubeconfig, context, state = _saved_target(saved_plan)
     where = StateFileTarget(state) if state else ClusterTarget(KubeTarget(kubeconfig, context), lock)
     request = ApplyRequest(where, file, saved_plan, prune, tuple(target),
                            ApplyOptions(parallelism=parallelism, wait=not no_wait, timeout=wait_for),
-                           check_storage=not skip_storage_check and state is None)
+                           check_storage=not skip_storage_check and state is None,
+                           prepare=fleet_run.saved_plan_prepare(saved_plan) if saved_plan is not None else None)
     ui = CliUI(term, auto_approve)
     try:
         outcome = run_apply(request, ui)

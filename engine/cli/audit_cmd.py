@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
+from engine.cli import fleet_run
+from engine.cli.fleet_run import CLUSTER, FLEET, PARALLELISM, SELECTOR, fleet_file
 from engine.cli.terminal import Exit, Terminal
 
 
 def audit(
-    file: Path = typer.Option(..., "-f", "--file", help="Policy file, or a directory of YAML files."),
+    file: Path = typer.Option(None, "-f", "--file", help="Policy file, or a directory of YAML files."),
     state: Path = typer.Option(None, "--state",
                                help="Audit a cluster-state file (kubectl get ... -o yaml/json) instead of a cluster."),
     kubeconfig: str = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG", help="Kubeconfig file."),
@@ -20,8 +22,20 @@ def audit(
                                       help="Exit 3 when any of these holds (comma-separated, repeatable)."),
     no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
     now: str = typer.Option(None, "--now", hidden=True, help="Audit as of this RFC 3339 time (tests)."),
+    fleet: Path = FLEET,
+    cluster: list[str] = CLUSTER,
+    selector: list[str] = SELECTOR,
+    parallelism: int = PARALLELISM,
 ) -> None:
     """Audit backups: drift, RPO and freshness per schedule, namespace coverage, storage health."""
+    if fleet is not None or file is None or cluster or selector:
+        from engine.audit import parse_fail_on
+        from engine.fleet.run import FleetOptions
+
+        options = FleetOptions(kubeconfig=kubeconfig, parallelism=parallelism, now=now,
+                               fail_on=parse_fail_on(fail_on))
+        fleet_run.audit(Terminal(no_color), fleet_file(file, fleet, state, context, cluster, selector), cluster,
+                        selector, options, as_json=as_json)
     from engine.audit import audit_to_json, build_audit, parse_fail_on, render_text
     from engine.planner import parse_now, prepare, read_live
     from engine.state.kube import KubeTarget

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import typer
 
+from engine.cli import fleet_run
+from engine.cli.fleet_run import CLUSTER, FLEET, PARALLELISM, SELECTOR, fleet_file
 from engine.cli.terminal import Exit, Terminal
 
 
 def plan(
-    file: Path = typer.Option(..., "-f", "--file", help="Policy file, or a directory of YAML files."),
+    file: Path = typer.Option(None, "-f", "--file", help="Policy file, or a directory of YAML files."),
     state: Path = typer.Option(None, "--state",
                                help="Plan against a cluster-state file (kubectl get ... -o yaml/json) instead of a cluster."),
     kubeconfig: str = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG", help="Kubeconfig file."),
@@ -24,8 +26,20 @@ def plan(
     out: str = typer.Option(None, "--out", help="Save the plan for `snapplan apply PLAN` "
                                                 "(a bare NAME goes to plans/NAME.plan)."),
     now: str = typer.Option(None, "--now", hidden=True, help="Plan as of this RFC 3339 time (tests)."),
+    fleet: Path = FLEET,
+    cluster: list[str] = CLUSTER,
+    selector: list[str] = SELECTOR,
+    parallelism: int = PARALLELISM,
 ) -> None:
-    """Show the changes that would make the cluster match the policy."""
+    """Show the changes that would make the cluster match the policy (or every cluster of a fleet)."""
+    if fleet is not None or file is None or cluster or selector:
+        from engine.fleet.run import FleetOptions
+
+        term = Terminal(no_color)
+        options = FleetOptions(kubeconfig=kubeconfig, parallelism=parallelism, prune=prune, targets=tuple(target),
+                               now=now, out=out)
+        fleet_run.plan(term, fleet_file(file, fleet, state, context, cluster, selector), cluster, selector, options,
+                       as_json=as_json, detailed_exitcode=detailed_exitcode)
     from engine.apply.targets import ClusterTarget, LockOptions, StateFileTarget
     from engine.plan.jsonform import plan_to_json
     from engine.plan.text import render_text

@@ -36,6 +36,7 @@ class ClusterSpec:
 @dataclass(frozen=True)
 class Fleet:
     file: str  # as displayed in messages
+    path: Path  # as given
     name: str
     policy: Path
     clusters: dict[str, ClusterSpec]
@@ -93,7 +94,7 @@ def load_fleet(target: str | Path) -> Fleet:
     if diags.errors:
         raise PolicyError(diags.items, diags.dropped)
     name = (data.get("metadata") or {}).get("name") or target.stem
-    return Fleet(display, name, policy, clusters, doc)
+    return Fleet(display, target, name, policy, clusters, doc)
 
 
 def _variables(doc: Document, path: tuple, diags: Diagnostics) -> dict[str, str]:
