@@ -10,6 +10,8 @@ from engine.cli import fleet_run
 from engine.cli.fleet_run import CLUSTER, FLEET, PARALLELISM, SELECTOR, fleet_file
 from engine.cli.terminal import Exit, Terminal
 
+FORMATS = ("text", "json", "openmetrics")
+
 
 def audit(
     file: Path = typer.Option(None, "-f", "--file", help="Policy file, or a directory of YAML files."),
@@ -26,16 +28,26 @@ def audit(
     cluster: list[str] = CLUSTER,
     selector: list[str] = SELECTOR,
     parallelism: int = PARALLELISM,
+    format_: str = typer.Option("text", "--format", metavar="text|json|openmetrics",
+                                help="openmetrics: the Prometheus text format (node-exporter's textfile collector). "
+                                     "--json is --format json."),
+    events: bool = typer.Option(False, "--events", help="Also record the result as a Kubernetes Event on each "
+                                                        "Schedule (needs create on events)."),
 ) -> None:
     """Audit backups: drift, RPO and freshness per schedule, namespace coverage, storage health."""
+    if format_ not in FORMATS:
+        raise typer.BadParameter(f"{format_!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
+    output = "json" if as_json else format_
+    if events and state is not None:
+        raise typer.BadParameter("Events are written to a cluster, not a state file", param_hint="--events")
     if fleet is not None or file is None or cluster or selector:
         from engine.audit import parse_fail_on
         from engine.fleet.run import FleetOptions
 
         options = FleetOptions(kubeconfig=kubeconfig, parallelism=parallelism, now=now,
-                               fail_on=parse_fail_on(fail_on))
+                               fail_on=parse_fail_on(fail_on), events=events)
         fleet_run.audit(Terminal(no_color), fleet_file(file, fleet, state, context, cluster, selector), cluster,
-                        selector, options, as_json=as_json)
+                        selector, options, output=output)
     from engine.audit import audit_to_json, build_audit, parse_fail_on, render_text
     from engine.planner import parse_now, prepare, read_live
     from engine.state.kube import KubeTarget
@@ -44,13 +56,23 @@ def audit(
     conditions = parse_fail_on(fail_on)
     moment = parse_now(now)
     prepared = prepare(file)
-    live = read_live(state, None if state else KubeTarget(kubeconfig, context), prepared.policy.velero_namespace)
+    kube = None if state else KubeTarget(kubeconfig, context)
+    live = read_live(state, kube, prepared.policy.velero_namespace)
     result = build_audit(prepared, live, moment, conditions)
     for w in prepared.warnings:
         term.warning(str(w))
     doc = audit_to_json(result)
-    if as_json:
+    if events:
+        from engine.audit.events import record_events
+
+        for problem in record_events(kube, doc, live, moment):
+            term.warning(problem)
+    if output == "json":
         term.out(json.dumps(doc, indent=2))
+    elif output == "openmetrics":
+        from engine.audit.openmetrics import render_openmetrics
+
+        term.out(render_openmetrics([({}, doc)]), end="")
     else:
         term.out(render_text(doc, color=term.color_out), end="")
     if result.failed:

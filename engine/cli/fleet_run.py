@@ -70,12 +70,12 @@ def plan(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str],
     finish(term, "plan", spec, outcomes, as_json=as_json, detailed=detailed_exitcode)
 
 
-def audit(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str], options, *, as_json: bool) -> None:
+def audit(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str], options, *, output: str) -> None:
     from engine.fleet.run import audit_cluster, run_fleet
 
     spec, chosen = load(fleet, clusters, selectors)
     outcomes = run_fleet(chosen, lambda c: audit_cluster(spec, c, options), options.parallelism)
-    finish(term, "audit", spec, outcomes, as_json=as_json)
+    finish(term, "audit", spec, outcomes, as_json=output == "json", openmetrics=output == "openmetrics")
 
 
 def apply(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str], options, *, auto_approve: bool,
@@ -137,7 +137,8 @@ class ClusterUI:
             self.term.err(f"Waiting for the lock held by {holder.identity}...")
 
 
-def finish(term: Terminal, command: str, spec, outcomes, *, as_json: bool, detailed: bool = False) -> None:
+def finish(term: Terminal, command: str, spec, outcomes, *, as_json: bool, detailed: bool = False,
+           openmetrics: bool = False) -> None:
     from engine.fleet.run import overall_exit
 
     code = overall_exit(command, outcomes, detailed)
@@ -147,6 +148,13 @@ def finish(term: Terminal, command: str, spec, outcomes, *, as_json: bool, detai
             term.err(f"[{o.cluster}] Warning: {w}")
     if as_json:
         term.out(json.dumps(to_json(command, spec, outcomes, code), indent=2))
+    elif openmetrics:  # every cluster's metrics, labelled cluster=NAME; snapplan_audit_up 0 for those not audited
+        from engine.audit.openmetrics import render_openmetrics
+
+        for o in outcomes:
+            if o.audit is None:
+                term.err(f"[{o.cluster}] Error: {o.message}")
+        term.out(render_openmetrics([({"cluster": o.cluster}, o.audit) for o in outcomes]), end="")
     else:
         term.out(render_text(command, spec, outcomes, color=term.color_out), end="")
     for name, path in crashes.items():

@@ -52,6 +52,7 @@ class FleetOptions:
     out: str | None = None  # plan: save each cluster's plan as <dir>/<cluster>/<name>.plan
     env: Mapping[str, str] | None = None
     fail_on: tuple[str, ...] = ()  # audit
+    events: bool = False  # audit: record the result as Events on each cluster's Schedules
 
 
 def kube_target(cluster: ClusterSpec, options: FleetOptions):
@@ -145,10 +146,15 @@ def audit_cluster(fleet: Fleet, cluster: ClusterSpec, options: FleetOptions) -> 
     s = doc["drift"]["summary"]
     unhealthy = sum(1 for x in result.schedules if x.failing) + sum(1 for x in result.storage if x.unavailable)
     failed = tuple(result.failed)
+    warnings = tuple(str(w) for w in prepared.warnings)
+    if options.events:
+        from engine.audit.events import record_events
+
+        warnings += tuple(record_events(kube_target(cluster, options), doc, live, parse_now(options.now)))
     return ClusterOutcome(cluster.name, Status.FAILED if failed else Status.OK, 3 if failed else 0,
                           s["create"] + s["replace"], s["update"], s["delete"] + s["replace"], 0, unhealthy,
                           message=f"--fail-on: {', '.join(failed)}" if failed else "",
-                          warnings=tuple(str(w) for w in prepared.warnings), audit=doc, failed_on=failed)
+                          warnings=warnings, audit=doc, failed_on=failed)
 
 
 def apply_cluster(fleet: Fleet, cluster: ClusterSpec, options: FleetOptions, apply_options, lock, ui,

@@ -35,6 +35,15 @@ SCHEMAS = {
         "leaseTransitions": {"type": "integer"}, "strategy": {"type": "string"},
         "preferredHolder": {"type": "string"}}}),
     "customresourcedefinitions": _root(spec=_ANY, status=_ANY),
+    # core/v1 Event (k8s.io/api/core/v1 types.go): what `kubectl describe` lists for an object
+    "events": _root(
+        involvedObject={"type": "object", "properties": {k: {"type": "string"} for k in (
+            "apiVersion", "kind", "name", "namespace", "uid", "resourceVersion", "fieldPath")}},
+        reason={"type": "string"}, message={"type": "string"}, type={"type": "string"},
+        source={"type": "object", "properties": {"component": {"type": "string"}, "host": {"type": "string"}}},
+        firstTimestamp={"type": "string"}, lastTimestamp={"type": "string"}, eventTime={"type": "string"},
+        count={"type": "integer"}, action={"type": "string"}, reportingComponent={"type": "string"},
+        reportingInstance={"type": "string"}, related=_ANY, series=_ANY),
 }
 
 BUILTIN_TYPES = (
@@ -49,6 +58,8 @@ BUILTIN_TYPES = (
     ResourceType("apps", "v1", "daemonsets", "DaemonSet", "daemonset", short_names=("ds",), categories=("all",),
                  schema=SCHEMAS["daemonsets"], status_subresource=True, return_deleted=False),
     ResourceType("coordination.k8s.io", "v1", "leases", "Lease", "lease", schema=SCHEMAS["leases"],
+                 has_generation=False, return_deleted=False),
+    ResourceType("", "v1", "events", "Event", "event", short_names=("ev",), schema=SCHEMAS["events"],
                  has_generation=False, return_deleted=False),
     ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
                  "customresourcedefinition", namespaced=False, short_names=("crd", "crds"),
@@ -126,6 +137,13 @@ def validate(rt: ResourceType, obj: dict) -> list[FieldError]:
             for key in obj.get(section) or {}:
                 if not _KEY_RE.match(key):
                     errors.append(FieldError("Invalid", f"{section}[{key}]", key, _KEY_MSG))
+    elif rt.plural == "events":
+        # kubernetes pkg/apis/core/validation/events.go legacyValidateEvent (no eventTime): the Event lives in
+        # the namespace of the object it is about
+        involved = (obj.get("involvedObject") or {}).get("namespace") or ""
+        namespace = obj["metadata"].get("namespace") or ""
+        if involved != namespace and not (not involved and namespace in ("", "default")):
+            errors.append(FieldError("Invalid", "involvedObject.namespace", involved, "does not match event.namespace"))
     elif rt.plural == "leases":
         duration = (obj.get("spec") or {}).get("leaseDurationSeconds")
         if duration is not None and duration <= 0:
