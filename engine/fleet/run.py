@@ -125,10 +125,11 @@ def plan_cluster(fleet: Fleet, cluster: ClusterSpec, options: FleetOptions) -> C
         saved = saved_plans.build(policy_arg=str(fleet.path), policy=result.policy, desired=result.desired,
                                   live=result.live, plan_json=doc, target=described,
                                   options={"prune": options.prune, "targets": list(options.targets)})
-        saved["fleet"] = {"file": str(Path(fleet.path).resolve()), "cluster": cluster.name}
+        extra = {"fleet": {"file": str(Path(fleet.path).resolve()), "cluster": cluster.name}}
         kubeconfig = kube_target(cluster, options).kubeconfig
         if kubeconfig:
-            saved["kubeconfig"] = ":".join(str(Path(p).resolve()) for p in kubeconfig.split(":") if p)
+            extra["kubeconfig"] = ":".join(str(Path(p).resolve()) for p in kubeconfig.split(":") if p)
+        saved = saved_plans.sign({**saved, **extra})  # the additions are signed with the rest
         saved_at = str(saved_plans.write(saved_plan_path(options.out, cluster.name), saved))
     s = result.plan.summary
     return ClusterOutcome(cluster.name, Status.OK, 0, s["add"], s["change"], s["destroy"], 0, _unhealthy(doc),
