@@ -66,6 +66,10 @@ def plan(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str],
     from engine.fleet.run import plan_cluster, run_fleet
 
     spec, chosen = load(fleet, clusters, selectors)
+    if options.out:
+        from engine.plan.key import load_key
+
+        load_key(create=True)  # made once, before the clusters' threads would race to make it
     outcomes = run_fleet(chosen, lambda c: plan_cluster(spec, c, options), options.parallelism)
     finish(term, "plan", spec, outcomes, as_json=as_json, detailed=detailed_exitcode)
 

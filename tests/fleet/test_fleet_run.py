@@ -194,3 +194,19 @@ def test_bad_overlay_is_one_clusters_error(fleet, capsys, monkeypatch):
     alpha = r.out.split("=== alpha (error) ===\n")[1].split("===")[0]
     assert "overlays/prod.yaml:3:16: schedules.nightly.retention: '90x' is not valid here" in alpha
     assert "=== gamma (changes) ===" in r.out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["plan"], "give -f POLICY, or --fleet FLEET"),
+    (["plan", "-f", "policy.yaml", "--cluster", "alpha"], "--cluster and --selector choose clusters of a --fleet"),
+    (["audit", "-f", "policy.yaml", "--fleet", "fleet.yaml"], "give -f or --fleet, not both"),
+    (["plan", "--fleet", "fleet.yaml", "--context", "alpha"], "each cluster of a fleet names its own context"),
+    (["plan", "--fleet", "fleet.yaml", "--state", "s.yaml"], "not a state file"),
+    (["apply", "--fleet", "fleet.yaml", "-f", "policy.yaml", "--auto-approve"], "apply a saved plan of one cluster"),
+    (["plan", "--fleet", "fleet.yaml", "--selector", "env"], "--selector 'env' is not key=value"),
+])
+def test_usage_mistakes_are_one_message(fleet, capsys, monkeypatch, args, message):
+    root, clusters = fleet
+    r = cli(root, args, capsys, monkeypatch)
+    assert r.code == 1 and message in r.err and "Traceback" not in r.err
+    assert clusters["alpha"].store.list(BSL, "velero")[0] == []
