@@ -210,3 +210,21 @@ def test_usage_mistakes_are_one_message(fleet, capsys, monkeypatch, args, messag
     r = cli(root, args, capsys, monkeypatch)
     assert r.code == 1 and message in r.err and "Traceback" not in r.err
     assert clusters["alpha"].store.list(BSL, "velero")[0] == []
+
+
+def test_audit_fleet_openmetrics_labels_each_cluster_and_marks_the_down_one(fleet, capsys, monkeypatch):
+    parser = pytest.importorskip("prometheus_client.parser", reason="prometheus-client (test extra): make install")
+    root, clusters = fleet
+    seed_backup(clusters["alpha"].store, "nightly-20261124000000", "nightly", started="2026-11-24T00:00:05Z")
+    r = cli(root, ["audit", "--fleet", "fleet.yaml", "--format", "openmetrics", "--now", "2026-11-24T06:00:00Z"],
+            capsys, monkeypatch)
+    assert r.code == 1  # one cluster could not be audited
+    samples = {(s.name, s.labels.get("cluster"), s.labels.get("schedule")): s.value
+               for f in parser.text_string_to_metric_families(r.out) for s in f.samples}
+    assert samples[("snapplan_audit_up", "down", None)] == 0
+    assert all(samples[("snapplan_audit_up", c, None)] == 1 for c in ("alpha", "beta", "gamma"))
+    # nightly is not in the clusters yet (nothing applied): its RPO comes from the policy, its backup is alpha's
+    assert samples[("snapplan_schedule_rpo_seconds", "gamma", "nightly")] == 24 * 3600
+    assert samples[("snapplan_schedule_last_completed_backup_age_seconds", "alpha", "nightly")] == 6 * 3600 - 5
+    assert ("snapplan_schedule_last_completed_backup_age_seconds", "beta", "nightly") not in samples
+    assert r.out.endswith("# EOF\n") and "[down] Error: cannot reach" in r.err
