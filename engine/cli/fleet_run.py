@@ -3,6 +3,8 @@ each cluster's result below it (or --json). Parsing and printing only."""
 from __future__ import annotations
 
 import json
+import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -86,16 +88,59 @@ def apply(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str]
           apply_options, lock, check_storage: bool, as_json: bool = False) -> None:
     from engine.fleet.run import apply_cluster, run_fleet
 
-    if not auto_approve:
-        raise typer.BadParameter("apply --fleet asks no questions: review `snapplan plan --fleet` first, then pass "
-                                 "--auto-approve (or apply each saved plan: snapplan apply plans/CLUSTER/NAME.plan)",
-                                 param_hint="--auto-approve")
     spec, chosen = load(fleet, clusters, selectors)
     guard = threading.Lock()
-    outcomes = run_fleet(chosen, lambda c: apply_cluster(spec, c, options, apply_options, lock,
-                                                         ClusterUI(term, c.name, guard), check_storage),
-                         options.parallelism)
-    finish(term, "apply", spec, outcomes, as_json=as_json)
+    if auto_approve:
+        outcomes = run_fleet(chosen, lambda c: apply_cluster(spec, c, options, apply_options, lock,
+                                                             ClusterUI(term, c.name, guard), check_storage),
+                             options.parallelism)
+        finish(term, "apply", spec, outcomes, as_json=as_json)
+    if as_json or not sys.stdin.isatty():
+        raise typer.BadParameter("apply --fleet asks before it writes, and there is no terminal to ask: review "
+                                 "`snapplan plan --fleet` first, then pass --auto-approve (or apply each saved plan: "
+                                 "snapplan apply plans/CLUSTER/NAME.plan)", param_hint="--auto-approve")
+    with tempfile.TemporaryDirectory(prefix="snapplan-fleet-apply-") as tmp:
+        planned = _plan_to_approve(term, spec, chosen, options, Path(tmp))
+        todo = [o for o in planned if o.status.value == "ok" and (o.add or o.change or o.destroy)]
+        if not todo:
+            term.out("Nothing to apply.")
+            raise typer.Exit(overall(planned))
+        term.err("")
+        if input(f"Apply these plans to {len(todo)} cluster(s) ({', '.join(o.cluster for o in todo)})? "
+                 "Only 'yes' will be accepted: ").strip() != "yes":
+            term.err("Apply cancelled.")
+            raise typer.Exit(1)
+        by_name = {c.name: c for c in chosen}
+        saved = {o.cluster: Path(o.saved_plan) for o in todo}
+        outcomes = run_fleet([by_name[o.cluster] for o in todo],
+                             lambda c: apply_cluster(spec, c, options, apply_options, lock,
+                                                     ClusterUI(term, c.name, guard), check_storage, saved[c.name]),
+                             options.parallelism)
+    done = {o.cluster: o for o in outcomes}
+    # clusters that could not be planned keep their error; those without changes their plan
+    finish(term, "apply", spec, [done.get(o.cluster, o) for o in planned], as_json=False)
+
+
+def _plan_to_approve(term: Terminal, spec, chosen, options, directory: Path):
+    """Plan every cluster (read only), saving each plan, and show them: what the person approves is exactly
+    what is applied (each saved plan is proved to still hold under that cluster's lock)."""
+    import dataclasses
+
+    from engine.fleet.run import plan_cluster, run_fleet
+    from engine.plan.key import load_key
+
+    load_key(create=True)
+    plan_options = dataclasses.replace(options, out=str(directory / "approved"))
+    planned = run_fleet(chosen, lambda c: plan_cluster(spec, c, plan_options), options.parallelism)
+    text = render_text("plan", spec, planned, color=term.color_out)
+    term.out("\n".join(line for line in text.splitlines() if not line.startswith("Saved the plan to ")) + "\n", end="")
+    return planned
+
+
+def overall(outcomes) -> int:
+    from engine.fleet.run import overall_exit
+
+    return overall_exit("apply", outcomes)
 
 
 class Prefixed:

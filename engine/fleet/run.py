@@ -159,8 +159,9 @@ def audit_cluster(fleet: Fleet, cluster: ClusterSpec, options: FleetOptions) -> 
 
 
 def apply_cluster(fleet: Fleet, cluster: ClusterSpec, options: FleetOptions, apply_options, lock, ui,
-                  check_storage: bool = True) -> ClusterOutcome:
-    """`ui` is this cluster's engine.apply.run.UI; it must not ask (a fleet apply is approved up front)."""
+                  check_storage: bool = True, saved_plan: Path | None = None) -> ClusterOutcome:
+    """`ui` is this cluster's engine.apply.run.UI; it must not ask (a fleet apply is approved up front).
+    `saved_plan`: apply exactly that plan (plan_cluster with `out`), refused if it no longer holds."""
     from engine.apply.run import ApplyRequest, run_apply
     from engine.apply.targets import ClusterTarget
     from engine.apply.walk import Status as Step
@@ -179,7 +180,7 @@ def apply_cluster(fleet: Fleet, cluster: ClusterSpec, options: FleetOptions, app
             shown["plan"], shown["warnings"] = plan_to_json(result.plan), result.policy_warnings
             ui.show_plan(result)
 
-    request = ApplyRequest(ClusterTarget(kube_target(cluster, options), lock), None, None, options.prune,
+    request = ApplyRequest(ClusterTarget(kube_target(cluster, options), lock), None, saved_plan, options.prune,
                            options.targets, apply_options, env=options.env, check_storage=check_storage,
                            prepare=lambda: prepare_cluster(fleet, cluster, options.env))
     outcome = run_apply(request, Recording())

@@ -1,7 +1,9 @@
 """plan|apply|audit --fleet against several test clusters at once, one of them down."""
 from __future__ import annotations
 
+import io
 import json
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -228,3 +230,53 @@ def test_audit_fleet_openmetrics_labels_each_cluster_and_marks_the_down_one(flee
     assert samples[("snapplan_schedule_last_completed_backup_age_seconds", "alpha", "nightly")] == 6 * 3600 - 5
     assert ("snapplan_schedule_last_completed_backup_age_seconds", "beta", "nightly") not in samples
     assert r.out.endswith("# EOF\n") and "[down] Error: cannot reach" in r.err
+
+
+class Terminal(io.StringIO):
+    """stdin of a person at a terminal, who types `answer`."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_apply_fleet_on_a_terminal_shows_every_plan_asks_once_and_applies_what_was_approved(
+        fleet, capsys, monkeypatch):
+    root, clusters = fleet
+    monkeypatch.setattr(sys, "stdin", Terminal("yes\n"))
+    r = cli(root, ["apply", "--fleet", "fleet.yaml", "--no-wait", "--skip-storage-check"], capsys, monkeypatch)
+    assert r.code == 1  # `down` could not be planned: Terraform's rules, the worst cluster wins
+    before, after = r.out.split("Fleet test: apply of 4 cluster(s)")
+    assert before.startswith("Fleet test: plan of 4 cluster(s)") and "+ Schedule velero/nightly" in before
+    assert "Apply these plans to 3 cluster(s) (alpha, beta, gamma)? Only 'yes' will be accepted:" in r.out + r.err
+    rows = {row.split()[0]: row.split() for row in after.splitlines()[2:7] if row}
+    assert rows["alpha"][1:3] == ["applied", "2"] and rows["down"][1] == "unreachable"
+    for name in ("alpha", "beta", "gamma"):
+        assert clusters[name].store.get(BSL, "velero", "primary")["spec"]["objectStorage"]["bucket"] == f"velero-{name}"
+
+
+def test_apply_fleet_answer_other_than_yes_writes_nothing(fleet, capsys, monkeypatch):
+    root, clusters = fleet
+    monkeypatch.setattr(sys, "stdin", Terminal("no\n"))
+    r = cli(root, ["apply", "--fleet", "fleet.yaml", "--selector", "env=prod"], capsys, monkeypatch)
+    assert r.code == 1 and "Apply cancelled." in r.err
+    assert all(clusters[n].store.list(BSL, "velero")[0] == [] for n in ("alpha", "beta"))
+
+
+def test_apply_fleet_refuses_a_cluster_that_changed_after_approval(fleet, capsys, monkeypatch):
+    root, clusters = fleet
+
+    class ChangesBeta(Terminal):
+        def readline(self, *args):  # someone writes to beta while the person reads the plans
+            clusters["beta"].store.create(BSL, "velero", {
+                "apiVersion": "velero.io/v1", "kind": "BackupStorageLocation", "metadata": {"name": "other"},
+                "spec": {"provider": "aws", "objectStorage": {"bucket": "theirs"}}})
+            return super().readline(*args)
+
+    monkeypatch.setattr(sys, "stdin", ChangesBeta("yes\n"))
+    r = cli(root, ["apply", "--fleet", "fleet.yaml", "--selector", "env=prod", "--no-wait", "--skip-storage-check"],
+            capsys, monkeypatch)
+    assert r.code == 1
+    beta = r.out.split("=== beta (error) ===\n")[1]
+    assert "no longer holds" in beta and "bsl.other was created since the plan" in beta
+    assert clusters["beta"].store.list(BSL, "velero")[0][0]["metadata"]["name"] == "other"  # nothing else written
+    assert clusters["alpha"].store.get(BSL, "velero", "primary")["spec"]["objectStorage"]["bucket"] == "velero-alpha"
