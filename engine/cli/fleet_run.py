@@ -25,7 +25,7 @@ def fleet_file(file, fleet, state, context, clusters, selectors) -> Path:
     if fleet is None:
         if clusters or selectors:
             raise typer.BadParameter("--cluster and --selector choose clusters of a --fleet", param_hint="--fleet")
-        raise typer.BadParameter("give -f POLICY, or --fleet FLEET", param_hint="-f / --fleet")
+        raise _missing("Or give --fleet FLEET to run every cluster of a fleet.", "'-f' / '--file'")
     if file is not None:
         raise typer.BadParameter("the fleet file names its policy; give -f or --fleet, not both", param_hint="-f")
     if state is not None:
@@ -34,6 +34,15 @@ def fleet_file(file, fleet, state, context, clusters, selectors) -> Path:
     if context is not None:
         raise typer.BadParameter("each cluster of a fleet names its own context", param_hint="--context")
     return fleet
+
+
+def _missing(message: str, hint: str):
+    """click's own "Missing option" error (typer >= 0.29 carries its own click)."""
+    try:
+        from typer._click.exceptions import MissingParameter
+    except ImportError:
+        from click.exceptions import MissingParameter
+    return MissingParameter(message, param_hint=hint, param_type="option")
 
 
 def saved_plan_prepare(path: Path):

@@ -199,7 +199,7 @@ def test_bad_overlay_is_one_clusters_error(fleet, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["plan"], "give -f POLICY, or --fleet FLEET"),
+    (["plan"], "Missing option '-f' / '--file'. Or give --fleet FLEET to run every cluster of a fleet."),
     (["plan", "-f", "policy.yaml", "--cluster", "alpha"], "--cluster and --selector choose clusters of a --fleet"),
     (["audit", "-f", "policy.yaml", "--fleet", "fleet.yaml"], "give -f or --fleet, not both"),
     (["plan", "--fleet", "fleet.yaml", "--context", "alpha"], "each cluster of a fleet names its own context"),
