@@ -13,12 +13,18 @@ from engine.addr import Address
 from engine.model.credentials import digest
 from engine.model.desired import MANAGED_BY, POLICY_ANNOTATION, PROTECT_ANNOTATION, DesiredObject, DesiredState
 from engine.plan.model import SENSITIVE, Action, Change, FieldChange
-from engine.state.live import LiveState
+from engine.state.live import LiveState, content_parts
 
 from engine.model.manifest import LAST_APPLIED, last_applied
 PRUNABLE = ("Secret", "BackupStorageLocation", "VolumeSnapshotLocation", "Schedule")
 LISTED_UNMANAGED = ("BackupStorageLocation", "VolumeSnapshotLocation", "Schedule", "Restore")
-REPLACE_PATHS = {("spec", "provider"), ("spec", "objectStorage", "bucket"), ("spec", "objectStorage", "prefix")}
+# A provider change replaces the location: Velero invalidates its BackupRepositories when a location is deleted
+# or when its bucket, prefix, caCert or config change, not when only its provider does
+# (backup_repository_controller.go needInvalidBackupRepo). Bucket, prefix and config change in place.
+REPLACE_PATHS = {("spec", "provider")}
+# A bucket or prefix change makes Velero's backup sync delete this location's Backup objects that the new
+# place does not hold (backup_sync_controller.go deleteOrphanedBackups): the plan warns with their count.
+MOVE_PATHS = {("spec", "objectStorage", "bucket"), ("spec", "objectStorage", "prefix")}
 SKIP_IMMEDIATELY = ("spec", "skipImmediately")
 # What Velero reads for a field left out (its Go types drop false and empty values): absent equals these.
 # A Schedule without skipImmediately gets the server's --schedule-skip-immediately, false by default (and
@@ -193,7 +199,8 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
         else:
             before = _display_view(have, sensitive=addr.kind == "Secret")
             result.changes.append(Change(addr, Action.DELETE, before, None,
-                                         live_version=have["metadata"].get("resourceVersion")))
+                                         live_version=have["metadata"].get("resourceVersion"),
+                                         live_content=content_parts(have)))
     return result
 
 
@@ -211,10 +218,11 @@ def _adopt(want: DesiredObject, have: dict, result: DiffResult) -> Change | None
                                "take over another tool's object; remove it from that tool first")
         return None
     change = _compare(want, have, result)
-    if change.action is Action.REPLACE:
-        moved = ", ".join(path_str(f.path) for f in change.fields if f.path in REPLACE_PATHS)
-        result.problems.append(f"{addr} exists but is not managed by snapplan, and adopting it would replace it "
-                               f"({moved} differ): make the policy entry match it, or rename the entry")
+    moved = [path_str(f.path) for f in change.fields if f.path in REPLACE_PATHS | MOVE_PATHS]
+    if moved:  # a name collision more likely than an intent: never move someone else's backups out of view
+        result.problems.append(f"{addr} exists but is not managed by snapplan, and adopting it would "
+                               f"{'replace' if change.action is Action.REPLACE else 'move'} it ({', '.join(moved)} "
+                               "differ): make the policy entry match it, or rename the entry")
         return None
     record = FieldChange(("metadata", "annotations", LAST_APPLIED), None, last_applied(want))
     meta = tuple(f for f in change.fields if f.path[0] == "metadata")
@@ -249,7 +257,12 @@ def _compare(want: DesiredObject, have: dict, result: DiffResult) -> Change:
     if not fields:
         return Change(addr, Action.NOOP, before, after, live_version=version)
     if addr.kind == "BackupStorageLocation" and any(f.path in REPLACE_PATHS for f in fields):
-        return Change(addr, Action.REPLACE, before, after, tuple(fields), live_version=version)
+        if "true" in ((have["metadata"].get("annotations") or {}).get(PROTECT_ANNOTATION),
+                      (want.obj["metadata"].get("annotations") or {}).get(PROTECT_ANNOTATION)):
+            result.problems.append(f"{addr} is protected (protect: true) and a provider change replaces it (a "
+                                   "delete, then a create): apply without protect: true first, then change the provider; or use a new name")
+        return Change(addr, Action.REPLACE, before, after, tuple(fields), live_version=version,
+                      live_content=content_parts(have))
     return Change(addr, Action.UPDATE, before, after, tuple(fields), live_version=version)
 
 

@@ -11,6 +11,11 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 HARNESS_ENV = {"MINIO_ACCESS_KEY": "AKIAFAKEMINIO0000001", "MINIO_SECRET_KEY": "fakeMinioSecretValue000001"}
 NOW = "2026-11-25T08:00:00Z"
+# The harness's `local` storage moved to another local-volume-provider type: a provider change, which
+# replaces the location (the only change that does; bucket, prefix and config are updated in place).
+HARNESS_LOCAL = "    type: hostpath              # internal storage via the local-volume-provider plugin\n" \
+                "    path: /var/lib/snapshots\n"
+HARNESS_LOCAL_ON_NFS = "    type: nfs\n    server: nfs.internal\n    path: /exports/snapshots\n"
 
 
 @dataclass

@@ -21,6 +21,7 @@ from engine.graph import build_graph
 from engine.model.desired import DesiredState
 from engine.model.manifest import LAST_APPLIED, last_applied, to_manifest
 from engine.plan.model import Action, Change, Plan
+from engine.state.live import content_parts
 
 
 class Observer(Protocol):
@@ -34,7 +35,7 @@ class Writer(Protocol):
     def get(self, addr: Address) -> dict | None: ...
     def create(self, addr: Address, obj: dict) -> dict: ...
     def patch(self, addr: Address, patch: dict) -> dict: ...
-    def delete(self, addr: Address, resource_version: str | None) -> dict: ...
+    def delete(self, addr: Address, *, uid: str, resource_version: str) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class ApplyResult:
     plan: Plan
     interrupted: bool = False
     lock_lost: str = ""  # why the run stopped when another apply took the lock over
+    not_recreated: tuple[Address, ...] = ()  # replacements that deleted and could not create: destroyed
+
+    def destroyed(self) -> int:
+        return self.count(Status.DONE, (Action.DELETE, Action.REPLACE)) + len(self.not_recreated)
 
     def count(self, status: Status, actions: tuple[Action, ...]) -> int:
         by = {c.address: c.action for c in self.plan.changes}
@@ -66,6 +71,14 @@ class ApplyResult:
 
 class UnsafeChange(Exception):
     """Someone changed the object since the plan in a way that makes the planned write unsafe."""
+
+
+class NotRecreated(Exception):
+    """A replacement deleted the old object and could not create the new one."""
+
+
+# A delete re-reads and retries this often when the object's status moves between the read and the delete.
+DELETE_READS = 5
 
 
 def set_path(target: dict, path: tuple, value) -> None:
@@ -94,18 +107,12 @@ def merge_patch(change: Change, desired: DesiredState, resource_version: str | N
     return patch
 
 
-def _gone_already(exc: Rejected) -> None:
-    """A 404 on delete is the outcome we wanted: a retry after our own delete (a replace whose create
-    failed) or someone else's. Any other refusal stands."""
-    if exc.status != 404:
-        raise exc
-
-
 class Executor:
     def __init__(self, plan: Plan, desired: DesiredState, writer: Writer, observer: Observer, options: ApplyOptions):
         self.plan, self.desired, self.writer, self.observer, self.options = plan, desired, writer, observer, options
         self.changes = {c.address: c for c in plan.changes if c.action is not Action.NOOP}
         self.hidden = needles(v for o in desired.objects.values() for v in (o.secret or {}).values())
+        self.deleted: set[Address] = set()  # replacements whose delete is done (a retry goes on to the create)
 
     def run(self, stop=None) -> ApplyResult:
         import threading
@@ -114,7 +121,9 @@ class Executor:
         graph = build_graph(self.changes.values())
         outcomes = walk(graph, self._run_one, parallelism=self.options.parallelism, stop=stop,
                         on_skip=lambda a, why: self.observer.on_done(a, Outcome(Status.SKIPPED, why)))
-        return ApplyResult(outcomes, self.plan, interrupted=stop.is_set())
+        lost = tuple(sorted((a for a in self.deleted if outcomes.get(a, Outcome(Status.NOT_STARTED)).status
+                             is not Status.DONE), key=Address.sort_key))
+        return ApplyResult(outcomes, self.plan, interrupted=stop.is_set(), not_recreated=lost)
 
     def _run_one(self, addr: Address) -> str:
         change = self.changes[addr]
@@ -133,6 +142,11 @@ class Executor:
                     message = f"{message}; {stopped}"
         except Exception as exc:
             message = redact(str(exc), self.hidden)
+            if addr in self.deleted and change.action is Action.REPLACE:
+                message = (f"destroyed, not recreated: {message}. Its schedules' backups fail until it exists "
+                           "again: run apply again to create it")
+                self.observer.on_done(addr, Outcome(Status.FAILED, message))
+                raise NotRecreated(message) from None
             self.observer.on_done(addr, Outcome(Status.FAILED, message))
             if message != str(exc):
                 raise Redacted(message) from None
@@ -215,23 +229,42 @@ class Executor:
         if change.action is Action.UPDATE:
             return self._update(change, change.live_version)
         if change.action is Action.DELETE:
-            try:
-                self.writer.delete(addr, change.live_version)
-            except Conflict:
-                raise UnsafeChange(f"{addr} changed since the plan; not deleted. Run plan again.") from None
-            except Rejected as exc:
-                _gone_already(exc)
-            return "destroyed", None
+            return self._delete_guarded(change, "deleted"), None
         if change.action is Action.REPLACE:
-            try:
-                self.writer.delete(addr, change.live_version)
-            except Conflict:
-                raise UnsafeChange(f"{addr} changed since the plan; not replaced. Run plan again.") from None
-            except Rejected as exc:
-                _gone_already(exc)
+            if addr not in self.deleted:  # a retry after the delete goes straight on to the create
+                self._delete_guarded(change, "replaced")
+                self.deleted.add(addr)
             self._wait_gone(addr)
             return self._create(addr)
         raise ValueError(f"no executor for {change.action}")
+
+    def _delete_guarded(self, change: Change, verb: str) -> str:
+        """The one way apply deletes: only while a fresh read still holds what the plan read (uid, labels,
+        annotations, spec; not status, which Velero rewrites every minute), and with that read's uid and
+        resourceVersion as the server-side precondition, so nothing written in between is deleted."""
+        addr = change.address
+        for _ in range(DELETE_READS):
+            live = self.writer.get(addr)
+            if live is None:
+                return "already gone"  # our own earlier attempt (an answer lost), or someone else's
+            now = dict(content_parts(live))
+            moved = [part for part, digest in change.live_content if now.get(part) != digest]
+            moved += [part for part in now if part not in dict(change.live_content)]
+            if moved or not change.live_content:
+                what = "it was deleted and created again" if "uid" in moved else \
+                    f"its {', '.join(sorted(set(moved)) or ['content'])} changed"
+                raise UnsafeChange(f"{addr} changed since the plan ({what}); not {verb}. Run plan again.")
+            meta = live["metadata"]
+            try:
+                self.writer.delete(addr, uid=meta.get("uid", ""), resource_version=meta.get("resourceVersion", ""))
+            except Conflict:
+                continue  # written between the read and the delete (Velero's status, mostly): read again
+            except Rejected as exc:
+                if exc.status != 404:
+                    raise
+                return "already gone"
+            return "destroyed"
+        raise UnsafeChange(f"{addr} kept changing while apply tried to delete it; not {verb}. Run plan again.")
 
     def _create(self, addr: Address) -> tuple[str, dict | None]:
         want = self.desired.objects[addr]

@@ -156,12 +156,13 @@ class StateFileWriter:
             self.live.objects[addr] = merged
             return self._bump(merged)
 
-    def delete(self, addr: Address, resource_version: str | None) -> dict:
+    def delete(self, addr: Address, *, uid: str, resource_version: str) -> dict:
         with self.mutex:
             obj = self.live.objects.get(addr)
             if obj is None:
                 raise Rejected(f"DELETE {addr} refused (404 NotFound): not found", 404)
-            if resource_version and resource_version != obj["metadata"].get("resourceVersion"):
+            meta = obj["metadata"]
+            if (uid or None, resource_version or None) != (meta.get("uid"), meta.get("resourceVersion")):
                 raise Conflict(f"{addr}: precondition failed: the object has been modified", "Conflict")
             del self.live.objects[addr]
             self.dirty = True

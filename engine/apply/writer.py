@@ -60,10 +60,11 @@ class KubeWriter:
         """JSON merge patch; a metadata.resourceVersion in it makes the server refuse a stale write (409)."""
         return self._call("PATCH", addr, body=patch, content_type="application/merge-patch+json")
 
-    def delete(self, addr: Address, resource_version: str | None) -> dict:
-        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
-        if resource_version:
-            body["preconditions"] = {"resourceVersion": resource_version}
+    def delete(self, addr: Address, *, uid: str, resource_version: str) -> dict:
+        """Deletes only that incarnation (uid) at that version: the server refuses (409) anything else.
+        Called only by Executor._delete_guarded, which read both just before."""
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background",
+                "preconditions": {"uid": uid, "resourceVersion": resource_version}}
         return self._call("DELETE", addr, body=body)
 
 

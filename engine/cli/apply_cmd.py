@@ -225,7 +225,7 @@ def _summary(term: Terminal, outcome) -> None:
 
     added = outcome.count(Status.DONE, (Action.CREATE, Action.REPLACE))
     changed = outcome.count(Status.DONE, (Action.UPDATE,))
-    destroyed = outcome.count(Status.DONE, (Action.DELETE, Action.REPLACE))
+    destroyed = outcome.destroyed()
     if outcome.ok:
         term.out(f"\nApply complete! {added} added, {changed} changed, {destroyed} destroyed.")
         return

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from engine import cron
 from engine.addr import Address
-from engine.diff import UNKNOWN, diff, path_str
+from engine.diff import MOVE_PATHS, REPLACE_PATHS, UNKNOWN, diff, path_str
 from engine.errors import PlanError
 from engine.graph import dependencies, ordered, refs_of
 from engine.model.desired import DesiredState
@@ -157,11 +157,13 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
                 was = f"{before}" + (" (Velero's default)" if default else "")
                 warnings.append(f"{addr}: retention changes from {was} to {ttl_change.after}; "
                                 f"{n} existing backup(s) of this schedule keep their current expiry")
-    if c.action is Action.REPLACE:
-        moved = ", ".join(f"{path_str(f.path)} {f.before!r} -> {f.after!r}" for f in c.fields
-                          if f.path[-1] in ("provider", "bucket", "prefix"))
-        warnings.append(f"{addr} must be replaced ({moved}): backups in the old location leave this cluster's "
-                        "view, and Velero's BackupRepository objects for it must be reset")
+    if addr.kind == "BackupStorageLocation" and c.action in (Action.UPDATE, Action.REPLACE):
+        warnings += _location_moves(c, live, ns)
+    if addr.kind == "BackupStorageLocation" and c.action is Action.CREATE:
+        users = sorted(o["metadata"]["name"] for o in live.of_kind("Schedule", ns)
+                       if ((o.get("spec") or {}).get("template") or {}).get("storageLocation") == addr.name)
+        if users:  # e.g. a replacement that deleted it and could not create it again
+            reasons.append(f"missing: schedule(s) {', '.join(users)} use it, and their backups fail until it exists")
     if addr.kind == "Secret" and any(f.before == UNKNOWN for f in c.fields):
         reasons.append("the state has no Secret data, so its content is unknown; apply writes it")
     if addr.kind in ("BackupStorageLocation", "VolumeSnapshotLocation") and c.after:
@@ -170,3 +172,23 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
         if secret and secret not in desired.objects and live.get(secret) is None and live.objects:
             warnings.append(f"{addr}: credential Secret {ref['name']!r} (secretRef) is not in {live.source}")
     return reasons, warnings
+
+
+def _location_moves(c: Change, live: LiveState, ns: str) -> list[str]:
+    """What Velero does with the backups of a location whose provider, bucket or prefix changes."""
+    addr = c.address
+    moved = [f for f in c.fields if f.path in MOVE_PATHS or f.path in REPLACE_PATHS]
+    if not moved:
+        return []
+    what = ", ".join(f"{path_str(f.path)} {f.before!r} -> {f.after!r}" for f in moved)
+    n = live.orphanable_backups(ns, addr.name)
+    vanish = (f"Velero's backup sync will then delete the {n} Backup object(s) of this location (Completed or "
+              "PartiallyFailed) that the new place does not hold (backup_sync_controller.go "
+              "deleteOrphanedBackups): their data stays in the old place, but this cluster no longer lists them "
+              "and restores `from: {schedule}` cannot pick them")
+    if c.action is Action.REPLACE:
+        return [f"{addr} must be replaced ({what}): Velero resets its BackupRepositories when a location is "
+                "deleted, not when only its provider changes. If apply stops between the delete and the create, "
+                f"the location stays deleted until apply runs again. {vanish}"]
+    return [f"{addr} moves ({what}), updated in place; Velero resets the location's BackupRepositories itself "
+            f"(backup_repository_controller.go invalidateBackupReposForBSL). {vanish}"]

@@ -51,6 +51,9 @@ class Change:
     # Display only: shown to people, never branched on by the executor.
     reasons: tuple[str, ...] = ()
     live_version: str | None = None
+    # For a DELETE or REPLACE: engine.state.live.content_parts of the object as planned. apply deletes only
+    # while a fresh read still matches it (uid included), whatever Velero did to the status meanwhile.
+    live_content: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

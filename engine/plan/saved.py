@@ -69,19 +69,13 @@ def restore_sources(plan_json: dict, live) -> dict[str, str | None]:
 
 
 def content_digests(live, signer: Signer) -> dict[str, str]:
-    """A hash of what each object read holds apart from its status: Velero rewrites status all the time
-    (a location is revalidated every minute, a schedule stamps lastBackup), which bumps resourceVersion
-    without changing anything a plan acts on."""
-    out = {}
-    for a, o in sorted(live.objects.items(), key=lambda kv: str(kv[0])):
-        if a.kind == "Backup":
-            continue
-        meta = {k: v for k, v in (o.get("metadata") or {}).items()
-                if k not in ("resourceVersion", "managedFields", "generation")}
-        body = {k: v for k, v in o.items() if k not in ("status", "metadata")}
-        text = json.dumps({"metadata": meta, **body}, sort_keys=True, default=str)
-        out[str(a)] = signer.digest(text.encode())  # keyed: a Secret's body holds credentials
-    return out
+    """A keyed hash of what each object read holds apart from its status (engine.state.live.content_view):
+    Velero rewrites status all the time (a location is revalidated every minute, a schedule stamps
+    lastBackup), which bumps resourceVersion without changing anything a plan acts on."""
+    from engine.state.live import content_view
+
+    return {str(a): signer.digest(json.dumps(content_view(o), sort_keys=True, default=str).encode())
+            for a, o in sorted(live.objects.items(), key=lambda kv: str(kv[0])) if a.kind != "Backup"}
 
 
 def comparable(plan_json: dict) -> list[dict]:

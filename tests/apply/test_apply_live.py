@@ -14,7 +14,7 @@ from engine.apply.writer import KubeWriter
 from engine.planner import plan_from_files
 from engine.state.kube import KubeTarget, api_client
 from tests.cluster.apiserver.cluster import Cluster
-from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli, seed_backup, write
+from tests.helpers import EXAMPLES, HARNESS_ENV, HARNESS_LOCAL, HARNESS_LOCAL_ON_NFS, run_cli, seed_backup, write
 
 HARNESS = str(EXAMPLES / "harness" / "policy.yaml")
 BSL = ("velero.io", "v1", "backupstoragelocations")
@@ -203,13 +203,14 @@ def test_a_replace_whose_create_is_retried_does_not_fail_on_its_own_delete(live,
     # happened, so the retry must not stop at "DELETE ... 404 NotFound" and leave the location gone.
     cluster, kubeconfig = live
     assert apply_cli(kubeconfig, capsys, monkeypatch).code == 0
-    policy = write(tmp_path / "p" / "policy.yaml",
-                   (EXAMPLES / "harness" / "policy.yaml").read_text().replace("prefix: prod", "prefix: prod2"))
+    text = (EXAMPLES / "harness" / "policy.yaml").read_text()
+    assert HARNESS_LOCAL in text
+    policy = write(tmp_path / "p" / "policy.yaml", text.replace(HARNESS_LOCAL, HARNESS_LOCAL_ON_NFS))
     for name in ("aws-credentials", "minio-ca.pem"):
         write(tmp_path / "p" / name, (EXAMPLES / "harness" / name).read_text())
     rule = cluster.faults.add(verb="create", resource="backupstoragelocations", status=500, times=1)
     out, _ = execute(kubeconfig, policy=str(policy))
     assert rule.fired == 1
     assert out.ok, out.outcomes
-    bsl = cluster.store.get(BSL, "velero", "primary")
-    assert bsl["spec"]["objectStorage"]["prefix"] == "prod2"
+    bsl = cluster.store.get(BSL, "velero", "local")
+    assert bsl["spec"]["provider"] == "replicated.com/nfs"

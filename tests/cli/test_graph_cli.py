@@ -37,7 +37,7 @@ def test_graph_edges_and_actions_are_the_plans(capsys, monkeypatch):
         assert labels[r["address"]] == want
 
 
-def test_graph_with_a_target_and_a_replacement(tmp_path, capsys, monkeypatch):
+def test_graph_with_a_target_and_a_moved_location(tmp_path, capsys, monkeypatch):
     from tests.helpers import write
 
     policy = write(tmp_path / "policy.yaml", (EXAMPLES / "harness" / "policy.yaml").read_text()
@@ -48,7 +48,7 @@ def test_graph_with_a_target_and_a_replacement(tmp_path, capsys, monkeypatch):
     res = run_cli(["graph", "--format", "mermaid", "--target", "schedule.nightly-full", *args], capsys, monkeypatch,
                   env=HARNESS_ENV)
     assert res.code == 0, res.err
-    assert res.out.splitlines()[2:6] == ['  n1["-/+ bsl.primary"]:::replace',
+    assert res.out.splitlines()[2:6] == ['  n1["~ bsl.primary"]:::update',
                                          '  n2["~ schedule.nightly-full"]:::update',
                                          '  n3["secret.snapplan-primary-credentials (no-op)"]:::noop',
                                          "  n1 --> n2"]

@@ -112,7 +112,7 @@ def test_what_is_not_adopted(planner):
     moved["spec"]["objectStorage"]["bucket"] = "elsewhere"
     with pytest.raises(PlanError) as exc:
         plan(moved)
-    assert "adopting it would replace it (spec.objectStorage.bucket differ)" in str(exc.value)
+    assert "adopting it would move it (spec.objectStorage.bucket differ)" in str(exc.value)
     ran = unmanaged("once")
     with pytest.raises(PlanError) as exc:
         plan(ran)

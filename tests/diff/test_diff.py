@@ -72,14 +72,50 @@ def test_applied_state_is_no_changes_even_with_server_and_velero_fields(setup):
     assert by_addr(plan)["restore.once"].reasons == ("already ran: phase Completed",)
 
 
+def backup(name: str, location: str, phase: str, label: bool = True) -> dict:
+    labels = {"velero.io/storage-location": location} if label else {}
+    return {"apiVersion": "velero.io/v1", "kind": "Backup", "metadata": {"name": name, "labels": labels},
+            "spec": {"storageLocation": location}, "status": {"phase": phase}}
+
+
 def test_field_removed_from_policy_shows_as_removal(setup):
     make, applied = setup
     with_prefix = applied()
     plan = make(POLICY.replace(" prefix: prod,", ""), live=with_prefix.values())
     change = by_addr(plan)["bsl.main"]
-    assert change.action.json_name == "replace"  # a prefix change moves the backups: replacement
+    assert change.action.json_name == "update"  # Velero handles a moved location in place
     assert [(f.path, f.before, f.after) for f in change.fields] == [(("spec", "objectStorage", "prefix"), "prod", None)]
-    assert any("bsl.main must be replaced" in w and "BackupRepository" in w for w in plan.warnings)
+
+
+def test_a_moved_location_is_updated_in_place_and_warns_of_the_backups_veleros_sync_deletes(setup):
+    make, applied = setup
+    live = list(applied().values()) + [
+        backup("a", "main", "Completed"), backup("b", "main", "PartiallyFailed"),
+        backup("c", "main", "Failed"), backup("d", "main", "InProgress"),  # the sync keeps these
+        backup("e", "other", "Completed"),  # another location's
+        backup("f", "main", "Completed", label=False)]  # deleteOrphanedBackups selects by the label
+    plan = make(POLICY.replace("bucket: bucket-a", "bucket: bucket-b"), live=live)
+    change = by_addr(plan)["bsl.main"]
+    assert change.action.json_name == "update"
+    assert plan.summary == {"add": 0, "change": 1, "destroy": 0}
+    [warning] = [w for w in plan.warnings if w.startswith("bsl.main")]
+    assert "bsl.main moves (spec.objectStorage.bucket 'bucket-a' -> 'bucket-b'), updated in place" in warning
+    assert "invalidateBackupReposForBSL" in warning
+    assert "delete the 2 Backup object(s) of this location" in warning and "deleteOrphanedBackups" in warning
+    assert "data stays in the old place" in warning
+
+
+def test_only_a_provider_change_replaces_a_location(setup):
+    make, applied = setup
+    live = applied()
+    live["bsl.main"]["spec"]["provider"] = "velero.io/gcp"
+    plan = make(live=list(live.values()) + [backup("a", "main", "Completed")])
+    change = by_addr(plan)["bsl.main"]
+    assert change.action.json_name == "replace"
+    [warning] = [w for w in plan.warnings if w.startswith("bsl.main")]
+    assert "bsl.main must be replaced (spec.provider 'velero.io/gcp' -> 'aws')" in warning
+    assert "the location stays deleted until apply runs again" in warning
+    assert "delete the 1 Backup object(s)" in warning
 
 
 def test_removal_without_last_applied_is_not_guessed(setup):

@@ -14,7 +14,7 @@ import pytest
 
 from engine.model.manifest import LAST_APPLIED
 from tests.cluster.apiserver.cluster import Cluster
-from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli
+from tests.helpers import EXAMPLES, HARNESS_ENV, HARNESS_LOCAL, HARNESS_LOCAL_ON_NFS, run_cli
 from tests.reliability.support import APPLY, GVR, HARNESS, seed_harness, writes
 
 BSL, SCHEDULES = GVR["BackupStorageLocation"], GVR["Schedule"]
@@ -91,18 +91,83 @@ def test_a_prune_of_an_object_changed_since_the_plan_is_not_carried_out(applied,
     res = apply_while(cluster, kubeconfig, policy, change(SCHEDULES, "harness-hourly", lambda o: o["spec"].update(
         schedule="30 * * * *")), capsys, monkeypatch, "--prune")
     assert res.code == 1, res.out + res.err
-    assert "failed:  schedule.harness-hourly: schedule.harness-hourly changed since the plan; not deleted." in res.out
+    assert ("failed:  schedule.harness-hourly: schedule.harness-hourly changed since the plan (its spec changed); "
+            "not deleted.") in res.out
     assert cluster.store.get(SCHEDULES, "velero", "harness-hourly")["spec"]["schedule"] == "30 * * * *"
 
 
 def test_a_replacement_of_a_location_changed_since_the_plan_is_not_carried_out(applied, capsys, monkeypatch):
     cluster, kubeconfig, policy = applied
-    edit_policy(policy, "    bucket: velero\n", "    bucket: velero-v2\n")  # bsl.minio must be replaced
+    edit_policy(policy, HARNESS_LOCAL, HARNESS_LOCAL_ON_NFS)  # a provider change: bsl.local must be replaced
     before = cluster.requests.snapshot()
-    res = apply_while(cluster, kubeconfig, policy, change(BSL, "minio", lambda o: o["spec"].update(
+    res = apply_while(cluster, kubeconfig, policy, change(BSL, "local", lambda o: o["spec"].update(
         backupSyncPeriod="5m0s")), capsys, monkeypatch)
     assert res.code == 1, res.out + res.err
-    assert "failed:  bsl.minio: bsl.minio changed since the plan; not replaced." in res.out
-    minio = cluster.store.get(BSL, "velero", "minio")["spec"]
-    assert (minio["objectStorage"]["bucket"], minio["backupSyncPeriod"]) == ("velero", "5m0s")
-    assert writes(cluster, before) == 1  # the refused DELETE; nothing created in its place
+    assert "failed:  bsl.local: bsl.local changed since the plan (its spec changed); not replaced." in res.out
+    local = cluster.store.get(BSL, "velero", "local")["spec"]
+    assert (local["provider"], local["backupSyncPeriod"]) == ("replicated.com/hostpath", "5m0s")
+    assert writes(cluster, before) == 0  # refused on the fresh read: no DELETE was sent, nothing created
+
+
+def test_a_location_deleted_and_created_again_since_the_plan_is_not_deleted(applied, capsys, monkeypatch):
+    cluster, kubeconfig, policy = applied
+    edit_policy(policy, HARNESS_LOCAL, HARNESS_LOCAL_ON_NFS)
+
+    def recreated(store):  # the same content, another incarnation (uid)
+        obj = store.get(BSL, "velero", "local")
+        store.delete(BSL, "velero", "local")
+        for key in ("uid", "resourceVersion", "creationTimestamp"):
+            obj["metadata"].pop(key, None)
+        store.create(BSL, "velero", obj)
+    res = apply_while(cluster, kubeconfig, policy, recreated, capsys, monkeypatch)
+    assert res.code == 1, res.out + res.err
+    assert ("failed:  bsl.local: bsl.local changed since the plan (it was deleted and created again); "
+            "not replaced.") in res.out
+    assert cluster.store.get(BSL, "velero", "local")["spec"]["provider"] == "replicated.com/hostpath"
+
+
+def velero_revalidates(name):
+    """What a running Velero does to a location every minute: a status write (phase, lastValidationTime)."""
+    def write_status(store):
+        store.patch_status(BSL, "velero", name, {"phase": "Available",
+                                                 "lastValidationTime": "2026-11-25T08:01:00Z"})
+    return write_status
+
+
+def test_velero_rewriting_a_locations_status_does_not_stop_its_replacement_or_prune(applied, capsys, monkeypatch):
+    cluster, kubeconfig, policy = applied
+    edit_policy(policy, HARNESS_LOCAL, HARNESS_LOCAL_ON_NFS)
+    res = apply_while(cluster, kubeconfig, policy, velero_revalidates("local"), capsys, monkeypatch)
+    assert res.code == 0, res.out + res.err
+    assert "Apply complete! 1 added, 0 changed, 1 destroyed." in res.out
+    assert cluster.store.get(BSL, "velero", "local")["spec"]["provider"] == "replicated.com/nfs"
+    # and a prune: the location leaves the policy (no schedule uses it), Velero revalidates it meanwhile
+    text = policy.read_text()
+    start = text.index("  local:\n")
+    policy.write_text(text[:start] + text[text.index("schedules:"):])
+    res = apply_while(cluster, kubeconfig, policy, velero_revalidates("local"), capsys, monkeypatch, "--prune")
+    assert res.code == 0, res.out + res.err
+    assert "Apply complete! 0 added, 0 changed, 1 destroyed." in res.out
+    assert "local" not in [o["metadata"]["name"] for o in cluster.store.list(BSL, "velero")[0]]
+
+
+def test_a_status_write_between_the_fresh_read_and_the_delete_is_read_again(applied, capsys, monkeypatch):
+    """The delete carries the fresh read's uid and resourceVersion; a status write in between makes the
+    server refuse it (409), and apply reads again instead of failing."""
+    cluster, kubeconfig, policy = applied
+    edit_policy(policy, HARNESS_LOCAL, HARNESS_LOCAL_ON_NFS)
+    from engine.apply.writer import KubeWriter
+
+    real_delete = KubeWriter.delete
+    calls = []
+
+    def status_moves_first(self, addr, *, uid, resource_version):
+        calls.append(resource_version)
+        if len(calls) == 1:
+            velero_revalidates(addr.name)(cluster.store)
+        return real_delete(self, addr, uid=uid, resource_version=resource_version)
+    monkeypatch.setattr(KubeWriter, "delete", status_moves_first)
+    res = apply_while(cluster, kubeconfig, policy, lambda store: None, capsys, monkeypatch)
+    assert res.code == 0, res.out + res.err
+    assert len(calls) == 2 and calls[0] != calls[1]  # refused once on the old version, then read again
+    assert cluster.store.get(BSL, "velero", "local")["spec"]["provider"] == "replicated.com/nfs"

@@ -22,7 +22,7 @@ BACKUPS = 200
 KINDS = ("Secret", "BackupStorageLocation", "Schedule", "Restore", "Backup")
 
 
-def policy(*, main: bool = True, second: str | None = "second-bucket") -> str:
+def policy(*, main: bool = True, second: str | None = "second-bucket", second_type: str = "aws") -> str:
     """Storage main (a secretRef) with schedule daily and restore once; second (a credentials file, in bucket
     `second`) with schedule weekly. Without either, an empty policy."""
     storage, schedules, restores = [], [], []
@@ -32,7 +32,8 @@ def policy(*, main: bool = True, second: str | None = "second-bucket") -> str:
         schedules.append("  daily: {scope: full, storage: main, schedule: daily}")
         restores.append("  once: {from: {backup: backup-001}, scope: full}")
     if second:
-        storage.append(f"  second: {{type: aws, bucket: {second}, region: us-east-1, credentials: {{file: ./creds}}}}")
+        region = ", region: us-east-1" if second_type == "aws" else ""
+        storage.append(f"  second: {{type: {second_type}, bucket: {second}{region}, credentials: {{file: ./creds}}}}")
         schedules.append("  weekly: {scope: full, storage: second, schedule: weekly}")
     section = lambda name, lines: [f"{name}:" + ("" if lines else " {}"), *lines]  # noqa: E731
     return "\n".join(["apiVersion: snapplan/v1", "kind: BackupPolicy", "metadata: {name: safety}",
@@ -112,11 +113,17 @@ def test_replace_prune_drop_everything_and_import_keep_every_backup_and_unmanage
         assert res.code == 0 and "Apply complete! 6 added" in res.out, res.out + res.err
         counts.append(("apply", backups()))
 
-        res = steps.apply(policy(second="second-bucket-v2"))  # bucket changed: -/+
-        assert res.code == 0 and "bsl.second must be replaced" in res.err + res.out, res.out + res.err
-        assert "Apply complete! 1 added, 0 changed, 1 destroyed." in res.out
+        res = steps.apply(policy(second="second-bucket-v2"))  # bucket changed: updated in place
+        assert res.code == 0 and "bsl.second moves (spec.objectStorage.bucket" in res.out, res.out + res.err
+        assert "Apply complete! 0 added, 1 changed, 0 destroyed." in res.out
         assert store.get(GVR["BackupStorageLocation"], "velero", "second")["spec"]["objectStorage"]["bucket"] == \
             "second-bucket-v2"
+        counts.append(("move", backups()))
+
+        res = steps.apply(policy(second="second-bucket-v2", second_type="gcp"))  # provider changed: -/+
+        assert res.code == 0 and "bsl.second must be replaced" in res.out, res.out + res.err
+        assert "Apply complete! 1 added, 0 changed, 1 destroyed." in res.out
+        assert store.get(GVR["BackupStorageLocation"], "velero", "second")["spec"]["provider"] == "velero.io/gcp"
         counts.append(("replace", backups()))
 
         res = steps.apply(policy(second=None))  # without --prune nothing goes
@@ -164,52 +171,132 @@ def test_replace_prune_drop_everything_and_import_keep_every_backup_and_unmanage
 
 
 # --- static: every deleting call in engine/ -------------------------------------------------------------
+# Found from the syntax tree, not from how a call is written: the HTTP method of every request is traced from
+# the functions that send one back to its origin, through any number of helpers that pass a `method` on.
 
 ENGINE = ROOT / "engine"
-# (file, function, what) of every call that deletes something outside this process, and why it may.
+# Functions that send an HTTP request, by name, and where their method goes: (position, keyword). The
+# kubernetes client's param_serialize takes the method; call_api sends what param_serialize returned.
+HTTP_SENDERS = {"param_serialize": (None, "method"), "call_api": (0, "method"), "urlopen": (0, "method"),
+                "request": (1, "method")}  # engine.state.kube.request(api, method, path, ...)
+# Every function that sends an HTTP DELETE, and why it may.
+HTTP_DELETES = {
+    ("apply/writer.py", "KubeWriter.delete"),  # the guarded helper's request: uid + resourceVersion preconditions
+    ("apply/lock.py", "LeaseLock.release"),  # our own Lease, if we still hold it, at the version we hold
+}
+# Calls of delete* methods (boto3, a typed Kubernetes client, our writers) and DeleteBackupRequests.
 ALLOWED = {
-    ("apply/writer.py", "KubeWriter.delete", '"DELETE"'),  # a managed object the plan deletes or replaces
-    ("apply/executor.py", "Executor._act", "self.writer.delete"),  # Action.DELETE / Action.REPLACE only
-    ("apply/lock.py", "LeaseLock.release", '"DELETE"'),  # our own Lease, if we still hold it
-    ("apply/lock.py", "break_lock", '"DELETE"'),  # `snapplan lock break`: the Lease shown, after confirmation
+    ("apply/executor.py", "Executor._delete_guarded", "self.writer.delete"),  # the one guarded helper
     ("storage/preflight.py", "_Run._probe", "client.delete_object"),  # the probe object it just wrote
     ("snapshots/actions.py", "request_deletion", '"deletebackuprequests"'),  # Velero deletes the backup
 }
 
 
+def _scoped(tree):
+    """(enclosing function, node) for every node, with the function's own definition node."""
+    def visit(node, scope, func):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                inner = child if not isinstance(child, ast.ClassDef) else func
+                yield from visit(child, f"{scope}.{child.name}" if scope else child.name, inner)
+            else:
+                yield scope, func, child
+                yield from visit(child, scope, func)
+    yield from visit(tree, "", None)
+
+
+def _trees():
+    return [(str(p.relative_to(ENGINE)), ast.parse(p.read_text(), str(p))) for p in sorted(ENGINE.rglob("*.py"))]
+
+
+def _callee(call: ast.Call) -> str:
+    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+
+
+def _argument(call: ast.Call, where: tuple[int | None, str]):
+    index, keyword = where
+    for k in call.keywords:
+        if k.arg == keyword:
+            return k.value
+    return call.args[index] if index is not None and index < len(call.args) else None
+
+
+def _from_param_serialize(func, name: str) -> bool:
+    """`name` is bound by unpacking what param_serialize returned (the method it was given, checked there)."""
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                _callee(node.value) == "param_serialize":
+            for target in node.targets:
+                if isinstance(target, ast.Tuple) and any(getattr(e, "id", "") == name for e in target.elts):
+                    return True
+    return False
+
+
+def http_methods():
+    """({(file, function, METHOD)} of every request sent with a literal method, [methods it cannot trace])."""
+    trees = _trees()
+    senders = dict(HTTP_SENDERS)
+    sent, unknown = set(), []
+    changed = True
+    while changed:
+        changed = False
+        sent, unknown = set(), []
+        for file, tree in trees:
+            for scope, func, node in _scoped(tree):
+                if not isinstance(node, ast.Call) or _callee(node) not in senders:
+                    continue
+                arg = _argument(node, senders[_callee(node)])
+                if arg is None:
+                    continue  # the method's default (GET)
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    sent.add((file, scope, arg.value.upper()))
+                    continue
+                params = [a.arg for a in func.args.args] if func is not None else []
+                if isinstance(arg, ast.Name) and arg.id in params:  # passed on: its callers are senders too
+                    position = params.index(arg.id) - (1 if params[:1] == ["self"] else 0)
+                    if func.name not in senders:
+                        senders[func.name] = (position, arg.id)
+                        changed = True
+                    continue
+                if isinstance(arg, ast.Name) and _callee(node) == "call_api" and _from_param_serialize(func, arg.id):
+                    continue
+                unknown.append(f"{file}:{node.lineno} {scope}: {ast.unparse(node)[:80]}")
+    return sent, unknown
+
+
 def deleting_calls() -> Counter:
     found: Counter = Counter()
-    for path in sorted(ENGINE.rglob("*.py")):
-        tree = ast.parse(path.read_text(), str(path))
-        for func, node in _calls(tree):
-            what = _deletes(node)
-            if what:
-                found[(str(path.relative_to(ENGINE)), func, what)] += 1
+    for file, tree in _trees():
+        for scope, _, node in _scoped(tree):
+            if isinstance(node, ast.Call):
+                what = _deletes(node)
+                if what:
+                    found[(file, scope, what)] += 1
     return found
 
 
-def _calls(tree):
-    def visit(node, scope):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                yield from visit(child, f"{scope}.{child.name}" if scope else child.name)
-            else:
-                if isinstance(child, ast.Call):
-                    yield scope, child
-                yield from visit(child, scope)
-    yield from visit(tree, "")
-
-
 def _deletes(call: ast.Call) -> str | None:
-    """What makes this call a deletion: a delete* method, the HTTP verb DELETE, or a DeleteBackupRequest."""
-    func = call.func
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    """What makes this call a deletion: a delete* method (called, or fetched with getattr), or a
+    DeleteBackupRequest. HTTP DELETEs are traced by http_methods()."""
+    name = _callee(call)
     if re.match(r"delete(_|$)", name.lower()) and name != "delete_request":  # builds one, see below
-        return ast.unparse(func)
+        return ast.unparse(call.func)
+    if name == "getattr" and len(call.args) > 1 and isinstance(call.args[1], ast.Constant) and \
+            str(call.args[1].value).lower().startswith("delete"):
+        return ast.unparse(call)
     for arg in [*call.args, *(k.value for k in call.keywords)]:
-        if isinstance(arg, ast.Constant) and arg.value in ("DELETE", "deletebackuprequests", "deletecollection"):
+        if isinstance(arg, ast.Constant) and arg.value in ("deletebackuprequests", "deletecollection"):
             return repr(arg.value).replace("'", '"')
     return None
+
+
+def test_every_http_delete_in_the_engine_is_one_of_two_reviewed_requests():
+    sent, unknown = http_methods()
+    assert unknown == [], f"requests whose HTTP method cannot be traced to a literal: {unknown}"
+    deletes = {(file, scope) for file, scope, method in sent if method in ("DELETE", "DELETECOLLECTION")}
+    assert deletes == HTTP_DELETES, f"new or moved HTTP DELETEs: {deletes ^ HTTP_DELETES}"
+    assert {m for _, _, m in sent} <= {"GET", "POST", "PUT", "PATCH", "DELETE"}
+    assert ("apply/writer.py", "KubeWriter.get", "GET") in sent  # the tracing reaches through _call
 
 
 def test_every_deleting_call_in_the_engine_is_a_reviewed_one():
@@ -219,31 +306,56 @@ def test_every_deleting_call_in_the_engine_is_a_reviewed_one():
 
 def _callers(name: str) -> set[tuple[str, str]]:
     """(file, function) of every call to a function or method of this name in engine/."""
-    out = set()
-    for path in sorted(ENGINE.rglob("*.py")):
-        for func, call in _calls(ast.parse(path.read_text())):
-            callee = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
-            if callee == name:
-                out.add((str(path.relative_to(ENGINE)), func))
-    return out
+    return {(file, scope) for file, tree in _trees() for scope, _, node in _scoped(tree)
+            if isinstance(node, ast.Call) and _callee(node) == name}
 
 
-def test_deleting_paths_are_reachable_only_from_where_they_may_be():
-    # the cluster writer's delete: only the executor, for the plan's DELETE and REPLACE changes
-    assert _callers("delete") == {("apply/executor.py", "Executor._act")}
-    source = (ENGINE / "apply" / "executor.py").read_text()
-    act = source[source.index("    def _act("):source.index("    def _create(")]
-    assert act.count("self.writer.delete(") == 2
-    assert act.index("if change.action is Action.DELETE:") < act.index("self.writer.delete(")
-    # ...and the plan makes DELETE only for managed objects of the prunable kinds, REPLACE only for a
-    # managed location (an unmanaged one that would need it is refused): Backups and Restores never.
+def _function(file: str, qualname: str):
+    node = ast.parse((ENGINE / file).read_text())
+    for name in qualname.split("."):
+        node = next(n for n in node.body if isinstance(n, (ast.ClassDef, ast.FunctionDef)) and n.name == name)
+    return node
+
+
+def test_cluster_objects_are_deleted_only_through_the_guarded_helper():
+    # The writer's delete takes the uid and the resourceVersion, required and keyword-only, and sends them
+    # as preconditions: the server refuses to delete any other incarnation or version.
+    delete = _function("apply/writer.py", "KubeWriter.delete")
+    assert [a.arg for a in delete.args.kwonlyargs] == ["uid", "resource_version"]
+    assert delete.args.kw_defaults == [None, None]
+    preconditions = [n for n in ast.walk(delete) if isinstance(n, ast.Dict) and
+                     any(getattr(k, "value", None) == "preconditions" for k in n.keys)]
+    assert len(preconditions) == 1
+    inner = preconditions[0].values[[k.value for k in preconditions[0].keys].index("preconditions")]
+    assert {k.value: ast.unparse(v) for k, v in zip(inner.keys, inner.values)} == \
+        {"uid": "uid", "resourceVersion": "resource_version"}
+    # It is called from the guarded helper only, which reads the object and compares it first...
+    assert _callers("delete") == {("apply/executor.py", "Executor._delete_guarded")}
+    helper = _function("apply/executor.py", "Executor._delete_guarded")
+    calls = [ast.unparse(n.func) for n in ast.walk(helper) if isinstance(n, ast.Call)]
+    assert calls.index("self.writer.get") < calls.index("content_parts") < calls.index("self.writer.delete")
+    # ...and the helper runs only for the plan's DELETE and REPLACE changes.
+    assert _callers("_delete_guarded") == {("apply/executor.py", "Executor._act")}
+    act = _function("apply/executor.py", "Executor._act")
+    branches = {ast.unparse(b.test): b for b in ast.walk(act) if isinstance(b, ast.If)}
+    calls = [n for n in ast.walk(act) if isinstance(n, ast.Call) and _callee(n) == "_delete_guarded"]
+    inside = {test for test, b in branches.items() for n in ast.walk(b) if n in calls}
+    assert len(calls) == 2 and {"change.action is Action.DELETE", "change.action is Action.REPLACE"} <= inside
+    for call in calls:  # each under exactly one of the two action tests
+        assert sum(call in ast.walk(branches[t]) for t in ("change.action is Action.DELETE",
+                                                            "change.action is Action.REPLACE")) == 1
+    # The plan makes DELETE only for managed objects of the prunable kinds, REPLACE only for a managed
+    # location (an unmanaged one that would need it is refused): Backups and Restores never.
     from engine import diff
 
     assert set(diff.PRUNABLE) == {"Secret", "BackupStorageLocation", "VolumeSnapshotLocation", "Schedule"}
-    made = [(str(p.relative_to(ENGINE)), f) for p in ENGINE.rglob("*.py") for f, c in _calls(ast.parse(p.read_text()))
-            if getattr(c.func, "id", "") == "Change" and any(ast.unparse(a) in ("Action.DELETE", "Action.REPLACE")
-                                                             for a in c.args)]
+    made = [(file, scope) for file, tree in _trees() for scope, _, c in _scoped(tree) if isinstance(c, ast.Call)
+            and getattr(c.func, "id", "") == "Change" and any(ast.unparse(a) in ("Action.DELETE", "Action.REPLACE")
+                                                              for a in c.args)]
     assert sorted(made) == [("diff.py", "_compare"), ("diff.py", "diff")]
+
+
+def test_the_other_deleting_paths_are_reachable_only_from_where_they_may_be():
     # a DeleteBackupRequest: only from `snapshots delete`, after the typed confirmation unless --yes
     assert _callers("request_deletion") == {("cli/snapshots_cmd.py", "delete")}
     command = (ENGINE / "cli" / "snapshots_cmd.py").read_text()

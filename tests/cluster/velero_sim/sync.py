@@ -44,6 +44,8 @@ class SyncController:
     def sync(self, bsl: dict) -> None:
         kube = self.ctx.kube
         location = bsl["metadata"]["name"]
+        if (bsl.get("status") or {}).get("phase") != "Available":
+            return  # backupSyncReconciler.Reconcile: "BackupStorageLocation is in unavailable state, skip syncing"
         try:
             store = self.ctx.backup_store(bsl)
             in_bucket = store.list_backups()
@@ -93,6 +95,10 @@ class SyncController:
         return obj
 
     def _delete_orphans(self, location: str, in_bucket: set[str]) -> None:
+        """backup_sync_controller.go deleteOrphanedBackups: the Backups labelled with this location
+        (velero.io/storage-location; names past 63 characters are cut here, Velero hashes them), Completed or
+        PartiallyFailed, that the location's bucket/prefix does not hold are deleted from the cluster; their
+        data is not touched. After a bucket or prefix change that is every such Backup the new place lacks."""
         for backup in self.ctx.kube.list(BACKUP, f"{STORAGE_LOCATION_LABEL}={location[:63]}"):
             phase = (backup.get("status") or {}).get("phase")
             if phase in ("Completed", "PartiallyFailed") and backup["metadata"]["name"] not in in_bucket:
