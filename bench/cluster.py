@@ -43,12 +43,14 @@ class BenchCluster:
     def grow(self, sizes: Sizes) -> Path:
         """Bring the cluster to `sizes` (from a smaller one), over HTTP, as if the policy had been applied and
         its schedules had run; returns the planned policy of matching size."""
-        here = self.workdir / f"n{sizes.n}"
+        if self.sizes is not None and self.sizes.shape != sizes.shape:
+            raise ValueError("a cluster grows within one workload's shape")
+        here = self.workdir / f"{sizes.shape.name}-n{sizes.n}"
         applied = workload.write_policy(here / "applied", sizes, planned=False)
         config = [o for o in workload.applied_objects(applied) if _key(o) not in self.created]
         create_all(self.http, config)
         first = self.sizes.backups if self.sizes else 0
-        create_all(self.http, [workload.backup(j) for j in range(first, sizes.backups)])
+        create_all(self.http, [workload.backup(j, sizes) for j in range(first, sizes.backups)])
         self.created.update(_key(o) for o in config)
         self.sizes = sizes
         return workload.write_policy(here / "planned", sizes, planned=True)

@@ -15,37 +15,62 @@ import yaml
 
 NAMESPACE = "velero"
 POLICY_NAME = "bench"
-BACKUPS_PER_SCHEDULE = 50
-SCHEDULES_PER_STORAGE = 10
 SCHEDULES_PER_APP = 20
 BASE = datetime(2026, 11, 24, 2, 0, tzinfo=timezone.utc)
 CREDENTIALS = b"[default]\naws_access_key_id = AKIABENCH000000000001\naws_secret_access_key = benchSecret0001\n"
 
 
 @dataclass(frozen=True)
-class Sizes:
-    """How many of each kind a cluster of about N objects holds, and what the planned policy changes."""
+class Shape:
+    """A workload's policy: how many schedules, locations, snapshot locations and restores it holds. The
+    cluster's other objects are Backups, as many as it takes to reach N objects."""
 
-    n: int
+    name: str
+    schedules: int
     storage: int
     snapshot_locations: int
-    schedules: int
-    restores: int
-    backups: int
-    apps: int
+    restores: int  # every one `from: {schedule}`: each is resolved against all Backups at plan time
+
+    @property
+    def apps(self) -> int:
+        return math.ceil(self.schedules / SCHEDULES_PER_APP)
+
+    @property
+    def config_objects(self) -> int:
+        return 2 * self.storage + self.snapshot_locations + self.schedules + self.restores  # 2x: each has a Secret
+
+
+# (A) realistic: a team's 50 schedules over many Backups; (B) a large policy: 1,000 schedules, 200 locations.
+WORKLOAD_A = Shape("A", schedules=50, storage=5, snapshot_locations=1, restores=50)
+WORKLOAD_B = Shape("B", schedules=1000, storage=200, snapshot_locations=10, restores=50)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """A cluster of N objects of one workload's shape, and what the planned policy changes."""
+
+    n: int
+    shape: Shape
 
     @classmethod
-    def of(cls, n: int) -> "Sizes":
-        schedules = max(2, n // 50)
-        storage = math.ceil(schedules / SCHEDULES_PER_STORAGE)
-        vsl = max(1, n // 1000)
-        restores = max(1, n // 100)
-        backups = max(0, n - (2 * storage + vsl + schedules + restores))  # 2x storage: each has a Secret
-        return cls(n, storage, vsl, schedules, restores, backups, math.ceil(schedules / SCHEDULES_PER_APP))
+    def of(cls, n: int, shape: Shape = WORKLOAD_A) -> "Sizes":
+        if n <= shape.config_objects:
+            raise ValueError(f"workload {shape.name} needs more than {shape.config_objects} objects, not {n}")
+        return cls(n, shape)
+
+    schedules = property(lambda self: self.shape.schedules)
+    storage = property(lambda self: self.shape.storage)
+    snapshot_locations = property(lambda self: self.shape.snapshot_locations)
+    restores = property(lambda self: self.shape.restores)
+    apps = property(lambda self: self.shape.apps)
+
+    @property
+    def backups(self) -> int:
+        return self.n - self.shape.config_objects
 
     @property
     def objects(self) -> int:
-        return 2 * self.storage + self.snapshot_locations + self.schedules + self.restores + self.backups
+        return self.n
 
     @property
     def new_schedules(self) -> int:
@@ -53,10 +78,14 @@ class Sizes:
 
     @property
     def new_restores(self) -> int:
-        return max(1, self.restores // 20)
+        """Restores the team added `from: {schedule}`: resolved at plan time against every Backup."""
+        return self.restores
 
     def retention_changed(self, i: int) -> bool:
         return i % 25 == 7
+
+    def storage_of(self, i: int) -> str:
+        return f"loc-{i * self.storage // self.schedules:04d}"
 
 
 def schedule_name(i: int) -> str:
@@ -67,8 +96,10 @@ def _scope(i: int) -> dict:
     return {"scope": "full"} if i % 2 == 0 else {"scope": "application", "app": f"app-{i // SCHEDULES_PER_APP:04d}"}
 
 
-def backup_name(j: int) -> str:
-    schedule, k = divmod(j, BACKUPS_PER_SCHEDULE)
+def backup_name(j: int, sizes: Sizes) -> str:
+    """Backup j belongs to schedule j mod S and ran j div S hours before BASE: the names of a smaller cluster
+    of the same shape are a subset of a larger one's."""
+    k, schedule = divmod(j, sizes.schedules)
     return f"{schedule_name(schedule)}-{(BASE - timedelta(hours=k)).strftime('%Y%m%d%H%M%S')}"
 
 
@@ -88,7 +119,7 @@ def policy_doc(sizes: Sizes, *, planned: bool) -> dict:
                 for r in range(sizes.restores)}
     if planned:
         for r in range(sizes.new_restores):
-            restores[f"recover-{r:05d}"] = {"scope": "full", "from": {"backup": backup_name(r)},
+            restores[f"recover-{r:05d}"] = {"scope": "full", "from": {"schedule": schedule_name(2 * r % sizes.schedules)},
                                             "namespaceMapping": {"app-0000": f"app-0000-copy-{r}"}}
     return {"apiVersion": "snapplan/v1", "kind": "BackupPolicy", "metadata": {"name": POLICY_NAME},
             "veleroNamespace": NAMESPACE, "apps": apps, "storage": storage, "snapshotLocations": vsls,
@@ -96,12 +127,12 @@ def policy_doc(sizes: Sizes, *, planned: bool) -> dict:
 
 
 def _schedule(sizes: Sizes, i: int, planned: bool) -> dict:
-    entry = {**_scope(i), "storage": f"loc-{i // SCHEDULES_PER_STORAGE:04d}",
+    entry = {**_scope(i), "storage": sizes.storage_of(i),
              "schedule": ("daily", "hourly", "weekly", "30 2 * * 1-5")[i % 4],
              "retention": "14d" if planned and sizes.retention_changed(i) else ("30d", "7d", "90d")[i % 3],
              "volumes": ("default", "filesystem", "snapshot", "none")[i % 4]}
     if i % 4 == 2:
-        entry["snapshotLocation"] = f"vsl-{i // 200:04d}"
+        entry["snapshotLocation"] = f"vsl-{i * sizes.snapshot_locations // sizes.schedules:04d}"
     if i % 8 == 1:
         entry["timezone"] = "Europe/Berlin"
     return entry
@@ -134,17 +165,17 @@ def applied_objects(policy_path: Path) -> list[dict]:
     return out
 
 
-def backup(j: int) -> dict:
+def backup(j: int, sizes: Sizes) -> dict:
     """Backup j, as a schedule's run leaves it (Velero's labels, spec from the template, a Completed status)."""
-    schedule, k = divmod(j, BACKUPS_PER_SCHEDULE)
+    k, schedule = divmod(j, sizes.schedules)
     started = BASE - timedelta(hours=k)
     spec = {"csiSnapshotTimeout": "10m0s", "defaultVolumesToFsBackup": False, "hooks": {},
             "includedNamespaces": ["*"], "itemOperationTimeout": "4h0m0s",
             "metadata": {"labels": {"snapplan.io/scope": "full"}},
-            "storageLocation": f"loc-{schedule // SCHEDULES_PER_STORAGE:04d}", "ttl": "720h0m0s"}
+            "storageLocation": sizes.storage_of(schedule), "ttl": "720h0m0s"}
     return {
         "apiVersion": "velero.io/v1", "kind": "Backup",
-        "metadata": {"name": backup_name(j), "namespace": NAMESPACE,
+        "metadata": {"name": backup_name(j, sizes), "namespace": NAMESPACE,
                      "labels": {"velero.io/schedule-name": schedule_name(schedule),
                                 "velero.io/storage-location": spec["storageLocation"],
                                 "snapplan.io/scope": "full"},
