@@ -175,8 +175,8 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
             continue
         result.changes.append(_compare(want, have, result))
     for addr, have in live.objects.items():
-        if addr in desired.objects or addr.namespace != policy.velero_namespace:
-            continue
+        if addr.kind == "Backup" or addr in desired.objects or addr.namespace != policy.velero_namespace:
+            continue  # Backups are Velero's: never listed, never pruned (and most of what a cluster holds)
         if not is_managed(have):
             if addr.kind in LISTED_UNMANAGED:
                 result.unmanaged.append(addr)

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from engine.addr import Address
 from engine.model.desired import DesiredState
-from engine.state.live import SCHEDULE_NAME_LABEL, LiveState
+from engine.state.live import LiveState
 from engine.times import parse_time
 
 FROM_SCHEDULE = "snapplan.io/restore-from-schedule"
@@ -46,13 +46,22 @@ def _age(then: datetime, now: datetime) -> str:
     return f"{hours}h {rest // 60:02d}m old"
 
 
+def _started(obj: dict) -> tuple[str, int]:
+    """When a backup started, as a sort key in UTC: ("YYYY-MM-DDTHH:MM:SS", microseconds), ("", 0) unknown.
+    Velero writes `...Z` to the second, which is its own key: only other spellings are parsed (a schedule
+    can hold thousands of backups and a policy dozens of restores)."""
+    status = obj.get("status") or {}
+    text = status.get("startTimestamp") or (obj.get("metadata") or {}).get("creationTimestamp")
+    if isinstance(text, str) and len(text) == 20 and text[19] == "Z" and text[10] == "T":
+        return text[:19], 0
+    when = _time(obj, "startTimestamp", "creationTimestamp")
+    return (when.strftime("%Y-%m-%dT%H:%M:%S"), when.microsecond) if when else ("", 0)
+
+
 def newest_completed(live: LiveState, namespace: str, schedule: str) -> tuple[dict | None, list[dict]]:
     """(the newest Completed backup of a schedule, the newer ones that are not Completed)."""
-    backups = [b for b in live.of_kind("Backup", namespace)
-               if (b["metadata"].get("labels") or {}).get(SCHEDULE_NAME_LABEL) == schedule]
-    oldest = datetime.min.replace(tzinfo=timezone.utc)
-    backups.sort(key=lambda b: (_time(b, "startTimestamp", "creationTimestamp") or oldest, b["metadata"]["name"]),
-                 reverse=True)
+    backups = live.backups_of_schedule(namespace, schedule)
+    backups.sort(key=lambda b: (_started(b), b["metadata"]["name"]), reverse=True)
     skipped = []
     for b in backups:
         if (b.get("status") or {}).get("phase") == "Completed":

@@ -42,6 +42,40 @@ def content_parts(obj: dict) -> tuple[tuple[str, str], ...]:
                         for k, v in parts.items()))
 
 
+
+def _dropping(name: str):
+    """dict's method `name`, dropping the owner's index first."""
+    def method(self, *args, **kwargs):
+        self.owner._index = None
+        return getattr(dict, name)(self, *args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+class _Objects(dict):
+    """Objects by address. Every change drops its owner's index: the state-file writer edits them in place."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: "LiveState", items=()):
+        super().__init__(items)
+        self.owner = owner
+
+    def __setitem__(self, key, value):
+        self.owner._index = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key):
+        self.owner._index = None
+        super().__delitem__(key)
+
+    pop = _dropping("pop")
+    popitem = _dropping("popitem")
+    clear = _dropping("clear")
+    update = _dropping("update")
+    setdefault = _dropping("setdefault")
+
+
 @dataclass
 class LiveState:
     """Objects as read (status included). `source` says where from, for messages."""
@@ -50,6 +84,12 @@ class LiveState:
     objects: dict[Address, dict] = field(default_factory=dict)
     namespaces: dict[str, dict] = field(default_factory=dict)
     others: list[dict] = field(default_factory=list)  # kinds the plan does not diff (Deployments, ...)
+    # (kind, namespace) -> objects, and (namespace) -> schedule name -> Backups; built on first use, dropped on
+    # any change to `objects`, so that per-restore and per-schedule questions cost no pass over 100k Backups.
+    _index: dict | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.objects = _Objects(self, self.objects)
 
     def add(self, obj: dict, default_namespace: str) -> None:
         kind = obj.get("kind")
@@ -62,16 +102,73 @@ class LiveState:
         else:
             self.others.append(obj)
 
+    def add_list(self, kind: str, items: list[dict], default_namespace: str) -> None:
+        """add() for every item of one LIST of `kind`: the same result, in one pass that also fills the index
+        (at 100k Backups the per-object cost is what the plan pays beyond parsing)."""
+        if kind not in KINDS:
+            for obj in items:
+                self.add(obj, default_namespace)
+            return
+        index = self._by_kind()
+        by_kind, store, new = index["kind"], dict.__setitem__, object.__new__
+        objects, relisted = self.objects, False
+        index["schedule"].clear()
+        for obj in items:
+            meta = obj.get("metadata")
+            if meta is None:
+                meta = obj["metadata"] = {}
+            if "namespace" not in meta:
+                meta["namespace"] = default_namespace
+            ns = meta["namespace"]
+            addr = new(Address)  # Address(kind, ns, name), without checking the (known) kind per object
+            fields = addr.__dict__
+            fields["kind"], fields["namespace"], fields["name"] = kind, ns, meta["name"]
+            if addr in objects:
+                relisted = True  # a name listed twice: the later one wins, as with add(); index rebuilt below
+            else:
+                bucket = by_kind.get((kind, ns))
+                if bucket is None:
+                    bucket = by_kind[(kind, ns)] = []
+                bucket.append(obj)
+            store(objects, addr, obj)
+        self._index = None if relisted else index
+
     def get(self, address: Address) -> dict | None:
         return self.objects.get(address)
 
+    def _by_kind(self) -> dict:
+        if self._index is None:
+            index: dict = {}
+            for a, o in self.objects.items():
+                index.setdefault((a.kind, a.namespace), []).append(o)
+            self._index = {"kind": index, "schedule": {}}
+        return self._index
+
     def of_kind(self, kind: str, namespace: str | None = None) -> list[dict]:
-        return [o for a, o in self.objects.items()
-                if a.kind == kind and (namespace is None or a.namespace == namespace)]
+        index = self._by_kind()["kind"]
+        if namespace is not None:
+            return list(index.get((kind, namespace), ()))
+        return [o for (k, _), objs in index.items() if k == kind for o in objs]
+
+    def _schedules(self, namespace: str) -> dict[str | None, list[dict]]:
+        index = self._by_kind()
+        by_schedule = index["schedule"].get(namespace)
+        if by_schedule is None:
+            by_schedule = index["schedule"][namespace] = {}
+            for o in index["kind"].get(("Backup", namespace), ()):
+                label = (o["metadata"].get("labels") or {}).get(SCHEDULE_NAME_LABEL)
+                bucket = by_schedule.get(label)
+                if bucket is None:
+                    bucket = by_schedule[label] = []
+                bucket.append(o)
+        return by_schedule
+
+    def backups_of_schedule(self, namespace: str, schedule: str) -> list[dict]:
+        """The Backups in `namespace` that carry Velero's schedule-name label for `schedule`."""
+        return list(self._schedules(namespace).get(schedule, ()))
 
     def backups_by_schedule(self, namespace: str) -> Counter:
-        return Counter(((o["metadata"].get("labels") or {}).get(SCHEDULE_NAME_LABEL))
-                       for o in self.of_kind("Backup", namespace))
+        return Counter({name: len(backups) for name, backups in self._schedules(namespace).items()})
 
     def orphanable_backups(self, namespace: str, location: str) -> int:
         """Backups Velero's backup sync deletes if the location's bucket/prefix no longer holds them: those
