@@ -36,6 +36,11 @@ def _display(path: Path) -> str:
 
 def merge(docs: list[Document], diags: Diagnostics) -> Document:
     """One logical document: header fields must agree; entries of each section must not collide."""
+    if len(docs) == 1 and isinstance(docs[0].data, dict):  # nothing to merge: the document as written
+        only = docs[0]
+        positions = dict(only.positions)
+        positions.setdefault((), only.where(()))
+        return Document(only.file, dict(only.data), positions, dict(only.key_positions))
     merged = Document(docs[0].file if docs else "", {})
     for doc in docs:
         if not isinstance(doc.data, dict):

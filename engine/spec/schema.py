@@ -23,7 +23,28 @@ def _validator(name: str = "policy.schema.json"):
 
     # The schema is checked against its metaschema by tests/spec/test_schema_files.py, not on every run (~0.1 s).
     validator = extend(Draft202012Validator, {"uniqueItems": _unique_items})
-    return validator(load_schema(name))
+    return validator(inline_refs(load_schema(name)))
+
+
+def inline_refs(schema: dict) -> dict:
+    """The schema with every bare local `{"$ref": "#/$defs/X"}` replaced by X itself (recursive ones kept).
+    The same checks and messages; the validator no longer resolves a reference per schedule, location and
+    name in the policy (a third of validation time at 1,000 schedules)."""
+    defs = schema.get("$defs") or {}
+
+    def walk(node, resolving: tuple[str, ...]):
+        if isinstance(node, list):
+            return [walk(item, resolving) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if len(node) == 1 and isinstance(ref, str) and ref.startswith("#/$defs/"):
+            name = ref.removeprefix("#/$defs/")
+            if name in defs and "/" not in name and name not in resolving:
+                return walk(defs[name], resolving + (name,))
+        return {key: walk(value, resolving) for key, value in node.items()}
+
+    return walk(schema, ())
 
 
 def _unique_items(validator, unique, instance, schema):
