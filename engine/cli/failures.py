@@ -36,7 +36,7 @@ def report_bug(exc: BaseException) -> int:
 
 
 def usage_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
-    """(abort, usage-error) exception classes: typer >= 0.29 carries its own click, older ones use click's."""
+    """(abort, usage-error) exception classes: typer >= 0.26 carries its own click, older ones use click's."""
     aborts: list[type] = []
     usage: list[type] = []
     import typer.exceptions
@@ -46,13 +46,9 @@ def usage_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
         from typer._click.exceptions import ClickException
 
         usage.append(ClickException)
-    except ImportError:
-        pass
-    try:
+    except ImportError:  # typer < 0.26 raises click's own (importing click costs start-up time otherwise)
         import click
 
         aborts.append(click.exceptions.Abort)
         usage.append(click.exceptions.ClickException)
-    except ImportError:
-        pass
     return tuple(aborts), tuple(usage)
