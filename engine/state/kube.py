@@ -203,36 +203,48 @@ def _read_cluster(api, namespace: str) -> LiveState:
     """The LISTs go out at once (still one request per kind): the server prepares the large ones while we
     parse the small ones, and a slow link costs one round trip instead of nine. Results are used in READS
     order, so what is read, and every error, is the same as one by one."""
-    from concurrent.futures import ThreadPoolExecutor
-
     state = LiveState(source=f"cluster {api.configuration.host}")
     missing_crds = []
     paths = [template.format(ns=namespace) for template, _, _ in READS]
-    with ThreadPoolExecutor(len(READS), thread_name_prefix="list") as pool:
-        pending = [pool.submit(list_all, api, path) for path in paths]
-        for (_, kind, required), path, future in zip(READS, paths, pending):
-            try:
-                items = future.result()
-            except ApiFailure as exc:
-                if exc.status == 404 and "velero.io" in path:
-                    missing_crds.append(kind)
-                    continue
-                if exc.status in (403, 404) and not required:
-                    continue
-                for other in pending:
-                    other.cancel()
-                raise
-            api_version = "velero.io/v1" if "velero.io" in path else ("apps/v1" if "/apps/" in path else "v1")
-            for obj in items:
-                if "kind" not in obj:
-                    obj["kind"] = kind
-                if "apiVersion" not in obj:
-                    obj["apiVersion"] = api_version
-            state.add_list(kind, items, namespace)
+    for (_, kind, required), path, future in zip(READS, paths, _list_at_once(api, paths)):
+        try:
+            items = future.result()
+        except ApiFailure as exc:
+            if exc.status == 404 and "velero.io" in path:
+                missing_crds.append(kind)
+                continue
+            if exc.status in (403, 404) and not required:
+                continue
+            raise
+        api_version = "velero.io/v1" if "velero.io" in path else ("apps/v1" if "/apps/" in path else "v1")
+        for obj in items:
+            if "kind" not in obj:
+                obj["kind"] = kind
+            if "apiVersion" not in obj:
+                obj["apiVersion"] = api_version
+        state.add_list(kind, items, namespace)
     if missing_crds:
         raise VeleroMissing(f"Velero is not installed in this cluster ({api.configuration.host}): its CRDs "
                             f"({', '.join(missing_crds)}) are not served; install Velero first (velero install)")
     return state
+
+
+def _list_at_once(api, paths: list[str]) -> list:
+    """list_all of every path, each on a daemon thread, as futures: Ctrl-C or an error stops the read at once
+    (a pool's worker threads would hold the process until their requests time out)."""
+    import threading
+    from concurrent.futures import Future
+
+    def fetch(path: str, future: Future) -> None:
+        try:
+            future.set_result(list_all(api, path))
+        except BaseException as exc:  # handed to the reader, which raises it in the main thread
+            future.set_exception(exc)
+
+    futures = [Future() for _ in paths]
+    for path, future in zip(paths, futures):
+        threading.Thread(target=fetch, args=(path, future), name=f"list {path}", daemon=True).start()
+    return futures
 
 
 def list_all(api, path: str) -> list[dict]:
