@@ -79,3 +79,12 @@ def seed_backup(store, name: str, schedule: str | None, *, phase: str = "Complet
         "spec": {"includedNamespaces": list(namespaces), "storageLocation": "primary", "ttl": "720h0m0s"},
         "status": {"phase": phase, "startTimestamp": started, "completionTimestamp": started,
                    "progress": {"totalItems": 10, "itemsBackedUp": 10}}})
+
+
+def ctrl_c_as_a_terminal_sends() -> None:
+    """Popen(preexec_fn=...) for a child that a test interrupts with SIGINT. A shell without job control starts
+    background commands (CI steps among them) with SIGINT ignored, children inherit that, and Python then
+    keeps ignoring it: the default action lets the child raise KeyboardInterrupt as it would at a terminal."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

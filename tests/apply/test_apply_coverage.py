@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.cluster.apiserver.cluster import Cluster
-from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli, seed_backup, write
+from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli, seed_backup, write, ctrl_c_as_a_terminal_sends
 
 BSL = ("velero.io", "v1", "backupstoragelocations")
 VSL = ("velero.io", "v1", "volumesnapshotlocations")
@@ -145,7 +145,7 @@ def test_ctrl_c_stops_apply_releases_the_lock_and_says_what_was_done(live):
     proc = subprocess.Popen(
         [sys.executable, "-m", "engine", "apply", "--auto-approve", "--no-wait", "--skip-storage-check", "--parallelism", "1",
          "-f", str(EXAMPLES / "harness" / "policy.yaml"), "--kubeconfig", str(kubeconfig)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_a_terminal_sends)
     deadline = time.monotonic() + 60
     while cluster.requests.snapshot().get(("create", "schedules"), 0) == 0:
         assert time.monotonic() < deadline and proc.poll() is None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import boto3
 from kubernetes import client, config
+from tests.helpers import ctrl_c_as_a_terminal_sends
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +22,7 @@ def test_serve_prints_api_s3_kubeconfig_and_stops_on_interrupt(tmp_path: Path) -
     proc = subprocess.Popen([sys.executable, "-m", "tests.cluster", "serve", "--port", "0", "--kubeconfig",
                              str(kubeconfig), "--bucket", "backups", "--speed", "10"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=ctrl_c_as_a_terminal_sends)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stdout.readline() for _ in range(3)))
     reader.start()

@@ -10,7 +10,7 @@ import sys
 import time
 
 from tests.cluster.apiserver.cluster import Cluster
-from tests.helpers import HARNESS_ENV
+from tests.helpers import HARNESS_ENV, ctrl_c_as_a_terminal_sends
 from tests.reliability.support import HARNESS, half_made, harness_desired, objects, seed_harness
 
 LATENCY = 1.5  # each location create takes this long at the server
@@ -26,7 +26,7 @@ def test_ctrl_c_during_in_flight_creates_and_waits(tmp_path, figures):
         # No --no-wait: with no Velero behind the cluster, each location's wait would last the 10m timeout.
         proc = subprocess.Popen([sys.executable, "-m", "engine", "apply", "--auto-approve", "--skip-storage-check",
                                  "-f", HARNESS, "--kubeconfig", str(kubeconfig)],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_as_a_terminal_sends)
         deadline = time.monotonic() + 60
         while cluster.requests.count(verb="create", resource="backupstoragelocations") < 3:
             assert time.monotonic() < deadline and proc.poll() is None
