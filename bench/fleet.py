@@ -49,7 +49,7 @@ def start_fleet(workdir: Path, clusters: int, sizes: Sizes) -> tuple[list, Path,
 
     applied = workload.write_policy(workdir / "applied", sizes, planned=False)
     planned = workload.write_policy(workdir / "planned", sizes, planned=True)
-    objects = workload.applied_objects(applied) + [workload.backup(j) for j in range(sizes.backups)]
+    objects = workload.applied_objects(applied) + [workload.backup(j, sizes) for j in range(sizes.backups)]
     started, lines = [], ["apiVersion: snapplan/v1", "kind: Fleet", "metadata: {name: bench}",
                           f"policy: {planned}", "clusters:"]
     try:
@@ -80,7 +80,7 @@ def _runs(runs: list[Run]) -> dict:
 
 
 def measure(a, workdir: Path, log=print) -> dict:
-    sizes = Sizes.of(a.objects)
+    sizes = Sizes.of(a.objects, workload.scaled(a.objects))
     began = time.perf_counter()
     clusters, fleet, policy = start_fleet(workdir, a.clusters, sizes)
     log(f"  {a.clusters} clusters of {sizes.objects:,} objects each started and populated over HTTPS "

@@ -45,6 +45,14 @@ WORKLOAD_A = Shape("A", schedules=50, storage=5, snapshot_locations=1, restores=
 WORKLOAD_B = Shape("B", schedules=1000, storage=200, snapshot_locations=10, restores=50)
 
 
+def scaled(n: int) -> Shape:
+    """A policy that grows with the cluster (a schedule per 50 objects, a location per 10 schedules, a restore
+    per 100 objects): the per-cluster shape of the fleet benchmark."""
+    schedules = max(2, n // 50)
+    return Shape("scaled", schedules=schedules, storage=math.ceil(schedules / 10),
+                 snapshot_locations=max(1, n // 1000), restores=max(1, n // 100))
+
+
 @dataclass(frozen=True)
 class Sizes:
     """A cluster of N objects of one workload's shape, and what the planned policy changes."""
