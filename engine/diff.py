@@ -164,6 +164,9 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
             result.changes.append(Change(addr, Action.CREATE, None, after, _creation_fields(after)))
             continue
         if not is_managed(have):
+            if addr.kind == "Secret":
+                result.problems.append(_foreign_secret(desired, addr))
+                continue
             adopted = _adopt(want, have, result)
             if adopted:
                 result.changes.append(adopted)
@@ -186,10 +189,9 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
         owner = policy_of(have)
         if owner and owner != policy.name:
             continue  # another policy's object: not ours to remove
-        users = _credential_users(desired, addr) if addr.kind == "Secret" else []
+        users = _credential_users(desired, live, addr, prune) if addr.kind == "Secret" else []
         if users:
-            result.kept.append((addr, f"used by {', '.join(users)} (credentials.secretRef): "
-                                      "never deleted while a location uses it"))
+            result.kept.append((addr, f"used by {', '.join(users)}: never deleted while a location uses it"))
             continue
         protected = (have["metadata"].get("annotations") or {}).get(PROTECT_ANNOTATION) == "true"
         if protected:
@@ -202,6 +204,20 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
                                          live_version=have["metadata"].get("resourceVersion"),
                                          live_content=content_parts(have)))
     return result
+
+
+def _foreign_secret(desired: DesiredState, addr: Address) -> str:
+    """A Secret with the name snapplan gives a storage's credentials, which snapplan did not make: adopting it
+    would overwrite someone's credentials, so the plan stops and says how to go on."""
+    users = [a for a, d in sorted(desired.objects.items(), key=lambda kv: kv[0].sort_key())
+             if ((d.obj.get("spec") or {}).get("credential") or {}).get("name") == addr.name]
+    who = f"{users[0]}: its credentials Secret" if users else "the Secret"
+    key = ((desired.objects[users[0]].obj.get("spec") or {}).get("credential") or {}).get("key", "cloud") \
+        if users else "cloud"
+    return (f"{who} {addr.name} already exists in namespace {addr.namespace} and was not made by snapplan (no "
+            f"label {MANAGED_BY[0]}: {MANAGED_BY[1]}); apply would overwrite its data. Delete it if nothing else "
+            f"uses it (kubectl -n {addr.namespace} delete secret {addr.name}), or use it as it is: "
+            f"credentials: {{secretRef: {{name: {addr.name}, key: {key}}}}}")
 
 
 def _adopt(want: DesiredObject, have: dict, result: DiffResult) -> Change | None:
@@ -230,11 +246,29 @@ def _adopt(want: DesiredObject, have: dict, result: DiffResult) -> Change | None
     return replace(change, action=Action.UPDATE, fields=meta + (record,) + rest, reasons=(ADOPT_REASON,))
 
 
-def _credential_users(desired: DesiredState, secret: Address) -> list[str]:
-    """Desired locations whose credential names this Secret (a secretRef to a Secret snapplan made)."""
-    return [str(a) for a, d in desired.objects.items()
-            if a.namespace == secret.namespace and
-            ((d.obj.get("spec") or {}).get("credential") or {}).get("name") == secret.name]
+def _credential_users(desired: DesiredState, live: LiveState, secret: Address, prune: bool) -> list[str]:
+    """Every location and snapshot location in the Secret's namespace whose credential names it: the policy's
+    (a secretRef to a Secret snapplan made) and the cluster's, managed or not, unless this plan deletes them."""
+    def names_it(obj: dict) -> bool:
+        return ((obj.get("spec") or {}).get("credential") or {}).get("name") == secret.name
+
+    users = [f"{a} (credentials.secretRef)" for a, d in desired.objects.items()
+             if a.namespace == secret.namespace and names_it(d.obj)]
+    for a, obj in live.objects.items():
+        if a.kind not in ("BackupStorageLocation", "VolumeSnapshotLocation") or a.namespace != secret.namespace \
+                or a in desired.objects or not names_it(obj):
+            continue
+        if _pruned(obj, desired, prune):
+            continue  # deleted by this plan, before the Secret (graph: location_delete_before_secret_delete)
+        users.append(f"{a}" + ("" if is_managed(obj) else " (not managed by snapplan)"))
+    return users
+
+
+def _pruned(obj: dict, desired: DesiredState, prune: bool) -> bool:
+    """A managed object that left the policy and that this plan deletes."""
+    owner = policy_of(obj)
+    return (prune and is_managed(obj) and (not owner or owner == desired.policy.name)
+            and (obj["metadata"].get("annotations") or {}).get(PROTECT_ANNOTATION) != "true")
 
 
 def _compare(want: DesiredObject, have: dict, result: DiffResult) -> Change:

@@ -77,7 +77,7 @@ class NotRecreated(Exception):
     """A replacement deleted the old object and could not create the new one."""
 
 
-# A delete re-reads and retries this often when the object's status moves between the read and the delete.
+# An update or delete re-reads and retries this often when the object's status moves between read and write.
 DELETE_READS = 5
 
 
@@ -283,21 +283,27 @@ class Executor:
             return "updated", self.writer.patch(change.address, merge_patch(change, self.desired, version))
         except Conflict:
             pass
-        live = self.writer.get(change.address)
-        if live is None:
-            raise UnsafeChange(f"{change.address} was deleted by someone else since the plan; run plan again")
-        now = {f.path: f for f in field_changes(self.desired.objects[change.address], live)}
-        for f in change.fields:
-            current = now.get(f.path)
-            if current is None:
-                continue  # already as planned
-            if (current.before, current.after) != (f.before, f.after):
-                raise UnsafeChange(
-                    f"{change.address} changed since the plan: {path_str(f.path)} is now {current.before!r} "
-                    f"(planned from {f.before!r}); not overwritten. Run plan again.")
-        written = self.writer.patch(change.address,
-                                    merge_patch(change, self.desired, live["metadata"]["resourceVersion"]))
-        return "updated (re-read after a concurrent change)", written
+        for _ in range(DELETE_READS):  # Velero may write the status again between our read and our patch
+            live = self.writer.get(change.address)
+            if live is None:
+                raise UnsafeChange(f"{change.address} was deleted by someone else since the plan; run plan again")
+            now = {f.path: f for f in field_changes(self.desired.objects[change.address], live)}
+            for f in change.fields:
+                current = now.get(f.path)
+                if current is None:
+                    continue  # already as planned
+                if (current.before, current.after) != (f.before, f.after):
+                    raise UnsafeChange(
+                        f"{change.address} changed since the plan: {path_str(f.path)} is now {current.before!r} "
+                        f"(planned from {f.before!r}); not overwritten. Run plan again.")
+            try:
+                written = self.writer.patch(change.address,
+                                            merge_patch(change, self.desired, live["metadata"]["resourceVersion"]))
+            except Conflict:
+                continue
+            return "updated (re-read after a concurrent change)", written
+        raise UnsafeChange(f"{change.address} kept changing while apply tried to update it; not updated. "
+                           "Run plan again.")
 
     def _wait_gone(self, addr: Address, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

@@ -190,4 +190,8 @@ def write_state_file(path: Path, live) -> None:
     with open(path, encoding="utf-8", errors="replace") as fh:
         was_json = fh.read(4096).lstrip().startswith("{")  # the reader's own test: keep the file's format
     text = json.dumps(doc, indent=2) + "\n" if was_json else yaml.safe_dump(doc, sort_keys=False)
-    write_atomic(path, text, path.stat().st_mode & 0o777)
+    # Secret data (credentials, base64) stays in the file: without it every later plan would see the Secrets'
+    # content as unknown and rewrite them, so the file could never show "No changes". Instead a file that holds
+    # any is readable by its owner only, like a kubeconfig.
+    secrets = any(o.get("kind") == "Secret" and (o.get("data") or o.get("stringData")) for o in items)
+    write_atomic(path, text, 0o600 if secrets else path.stat().st_mode & 0o777)

@@ -294,6 +294,30 @@ def test_apply_to_a_state_file_rewrites_it_and_converges(capsys, monkeypatch, tm
     assert not list(tmp_path.glob(".cluster-state.yaml.*"))  # no temporary file left
 
 
+def test_a_state_file_that_gets_credentials_is_written_readable_by_its_owner_only(capsys, monkeypatch, tmp_path):
+    import base64
+    import os
+    import stat
+
+    state = tmp_path / "cluster-state.yaml"
+    shutil.copy(EXAMPLES / "harness" / "cluster-state.yaml", state)
+    os.chmod(state, 0o644)  # as kubectl's export (umask 022) leaves it
+    res = cli(capsys, monkeypatch, "apply", "--auto-approve", "-f", HARNESS, "--state", str(state))
+    assert res.code == 0, res.err
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    secret = [i for i in yaml.safe_load(state.read_text())["items"]
+              if i["metadata"]["name"] == "snapplan-minio-credentials"][0]
+    assert base64.b64decode(secret["data"]["cloud"])  # kept (else plans never converge), hence the mode
+    # A state file that holds no Secret data keeps its mode (the minimal policy names a secretRef).
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("apiVersion: v1\nkind: List\nitems: []\n")
+    os.chmod(plain, 0o640)
+    minimal = str(EXAMPLES / "minimal" / "policy.yaml")
+    res = cli(capsys, monkeypatch, "apply", "--auto-approve", "-f", minimal, "--state", str(plain))
+    assert res.code == 0, res.err
+    assert stat.S_IMODE(plain.stat().st_mode) == 0o640
+
+
 def test_state_file_saved_plan_goes_stale_after_apply(capsys, monkeypatch, tmp_path):
     state = tmp_path / "s.yaml"
     shutil.copy(EXAMPLES / "harness" / "cluster-state.yaml", state)

@@ -132,3 +132,57 @@ def test_a_managed_secret_a_location_names_is_never_pruned(planner):
     other = copy.deepcopy(secret)
     other["metadata"]["name"] = "unused"
     assert changes(plan(secret, other, prune=True))["secret.unused"].action.json_name == "delete"
+
+
+def location(name: str, credential: str | None, *, managed: bool, kind: str = "BackupStorageLocation") -> dict:
+    meta = {"name": name, "namespace": "velero", "resourceVersion": "7"}
+    if managed:
+        meta.update(labels={MANAGED: "snapplan"}, annotations={"snapplan.io/policy": "p"})
+    spec = {"provider": "aws", "objectStorage": {"bucket": "elsewhere"}} if kind == "BackupStorageLocation" \
+        else {"provider": "aws", "config": {"region": "eu-west-1"}}
+    if credential:
+        spec["credential"] = {"name": credential, "key": "cloud"}
+    return {"apiVersion": "velero.io/v1", "kind": kind, "metadata": meta, "spec": spec}
+
+
+def test_prune_keeps_a_secret_that_any_location_in_the_namespace_uses_managed_or_not(planner):
+    _, _, plan = planner
+    secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+              "metadata": {"name": "snapplan-legacy-credentials", "namespace": "velero", "resourceVersion": "3",
+                           "labels": {MANAGED: "snapplan"}, "annotations": {"snapplan.io/policy": "p"}}}
+    name = "snapplan-legacy-credentials"
+    for user, shown in [(location("legacy", name, managed=False), "bsl.legacy (not managed by snapplan)"),
+                        (location("snap", name, managed=False, kind="VolumeSnapshotLocation"),
+                         "vsl.snap (not managed by snapplan)")]:
+        result = plan(secret, user, prune=True)
+        assert "secret.snapplan-legacy-credentials" not in changes(result)
+        assert (f"secret.{name}", f"used by {shown}: never deleted while a location uses it") in \
+            [(str(a), why) for a, why in result.kept]
+    # a managed location that left the policy is pruned with it (the location first, then its Secret)
+    result = plan(secret, location("legacy", name, managed=True), prune=True)
+    deletes = {a for a, c in changes(result).items() if c.action.json_name == "delete"}
+    assert deletes == {"bsl.legacy", f"secret.{name}"}
+    # ...unless it is protected: then its Secret stays too
+    kept = location("legacy", name, managed=True)
+    kept["metadata"]["annotations"]["snapplan.io/protect"] = "true"
+    assert f"secret.{name}" not in changes(plan(secret, kept, prune=True))
+
+
+def test_an_unmanaged_secret_with_snapplans_credentials_name_is_not_adopted(tmp_path):
+    text = POLICY.replace("credentials: {secretRef: {name: cloud}}", "credentials: {file: ./creds}")
+    write(tmp_path / "creds", "[default]\naws_access_key_id=AKIAX\naws_secret_access_key=mine\n")
+    policy, _ = load_policy(write(tmp_path / "p.yaml", text), strict_sources=True, env={})
+    desired = build_desired(policy, {})
+    theirs = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": {"cloud": "dGhlaXJz"},
+              "metadata": {"name": "snapplan-main-credentials", "namespace": "velero", "resourceVersion": "3"}}
+    state = LiveState("test")
+    state.add(copy.deepcopy(theirs), "velero")
+    with pytest.raises(PlanError) as exc:
+        make_plan(desired, state, PlanOptions(now=NOW))
+    message = str(exc.value)
+    assert "bsl.main: its credentials Secret snapplan-main-credentials already exists in namespace velero and was " \
+           "not made by snapplan" in message
+    assert "apply would overwrite its data" in message
+    assert "kubectl -n velero delete secret snapplan-main-credentials" in message
+    assert "credentials: {secretRef: {name: snapplan-main-credentials, key: cloud}}" in message
+    assert "p.yaml:5:" in message  # where the storage entry is written
