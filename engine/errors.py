@@ -17,8 +17,9 @@ def clip(value: object, limit: int = 60) -> str:
 def printable(text: str, limit: int = 120) -> str:
     """A name from a user's file as it may reach a terminal: control and format characters escaped (no escape
     sequences, no right-to-left overrides, no line breaks of its own), and shortened."""
-    if not text.isprintable():
-        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    from engine.textsafe import escape_controls
+
+    text = escape_controls(text)
     return text if len(text) <= limit else f"{text[:limit - 20]}...({len(text)} chars)"
 
 

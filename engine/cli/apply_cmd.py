@@ -52,6 +52,15 @@ class LineObserver:
                 self.term.err(f"{address}: {outcome.status.value.upper()}: {outcome.message}")
 
 
+def _rich(text: str) -> str:
+    """A line for rich: escaped for the terminal, and `[...]` from a server message not read as markup."""
+    from rich.markup import escape
+
+    from engine.textsafe import for_terminal
+
+    return escape(for_terminal(text))
+
+
 class RichObserver(LineObserver):
     """On a terminal: the same lines, plus a live progress bar for each wait."""
 
@@ -66,11 +75,11 @@ class RichObserver(LineObserver):
 
     def on_start(self, address, action) -> None:
         self.actions[address] = action
-        self.progress.console.print(f"{address}: {VERBS[action.value][0]}...", highlight=False)
+        self.progress.console.print(_rich(f"{address}: {VERBS[action.value][0]}..."), highlight=False)
 
     def on_retry(self, address, attempt, error, sleep) -> None:
-        self.progress.console.print(f"{address}: retrying in {sleep:.1f}s (attempt {attempt} failed: {error})",
-                                    highlight=False)
+        self.progress.console.print(_rich(f"{address}: retrying in {sleep:.1f}s (attempt {attempt} failed: "
+                                          f"{error})"), highlight=False)
 
     def on_wait(self, address, pending, elapsed) -> None:
         with self.lock:
@@ -78,8 +87,8 @@ class RichObserver(LineObserver):
                 self.progress.start()
             task = self.tasks.get(address)
             if task is None:
-                task = self.tasks[address] = self.progress.add_task(f"{address}: {pending.text}", total=None)
-            self.progress.update(task, description=f"{address}: {pending.text}",
+                task = self.tasks[address] = self.progress.add_task(_rich(f"{address}: {pending.text}"), total=None)
+            self.progress.update(task, description=_rich(f"{address}: {pending.text}"),
                                  total=pending.total or None, completed=pending.done or 0)
 
     def on_done(self, address, outcome) -> None:
@@ -91,9 +100,9 @@ class RichObserver(LineObserver):
                     self.progress.stop()
         if outcome.status.value == "done":
             self.progress.console.print(
-                f"{address}: {VERBS[self.actions[address].value][1]} ({outcome.message})", highlight=False)
+                _rich(f"{address}: {VERBS[self.actions[address].value][1]} ({outcome.message})"), highlight=False)
         else:
-            self.progress.console.print(f"{address}: {outcome.status.value.upper()}: {outcome.message}",
+            self.progress.console.print(_rich(f"{address}: {outcome.status.value.upper()}: {outcome.message}"),
                                         highlight=False)
 
 

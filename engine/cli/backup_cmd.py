@@ -48,7 +48,11 @@ class BarProgress:
 
     def update(self, backup: dict) -> None:
         phase, done, total = _progress(backup)
-        description = f"{backup['metadata']['name']}: {phase}"
+        from rich.markup import escape
+
+        from engine.textsafe import for_terminal
+
+        description = escape(for_terminal(f"{backup['metadata']['name']}: {phase}"))
         if self.task is None:
             self.progress.start()
             self.task = self.progress.add_task(description, total=total or None)

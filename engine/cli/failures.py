@@ -7,22 +7,24 @@ import tempfile
 import traceback
 
 from engine.errors import PlanError, PolicyError, SnapplanError
+from engine.textsafe import for_terminal
 
 
 def report_error(exc: SnapplanError) -> int:
     color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
     red = (lambda s: f"\x1b[31m{s}\x1b[0m") if color else (lambda s: s)
+    write = lambda text: sys.stderr.write(for_terminal(text, color))  # noqa: E731  (server messages too)
     if isinstance(exc, PolicyError):
         errors = [d for d in exc.diagnostics if d.severity == "error"]
         for d in exc.diagnostics:
-            sys.stderr.write(f"{d}\n")
-        sys.stderr.write(red(f"{len(errors)} error(s) in the policy.") + "\n")
+            write(f"{d}\n")
+        write(red(f"{len(errors)} error(s) in the policy.") + "\n")
     elif isinstance(exc, PlanError):
-        sys.stderr.write(red("Error: the plan cannot be made:") + "\n")
+        write(red("Error: the plan cannot be made:") + "\n")
         for p in exc.problems:
-            sys.stderr.write(f"  - {p}\n")
+            write(f"  - {p}\n")
     else:
-        sys.stderr.write(red("Error: ") + f"{exc}\n")
+        write(red("Error: ") + f"{exc}\n")
     return exc.exit_code
 
 
@@ -30,8 +32,8 @@ def report_bug(exc: BaseException) -> int:
     fd, path = tempfile.mkstemp(prefix="snapplan-crash-", suffix=".log")
     with os.fdopen(fd, "w") as fh:
         traceback.print_exception(exc, file=fh)
-    sys.stderr.write(f"Internal error: {type(exc).__name__}: {exc}\n"
-                     f"This is a bug in snapplan; please report it with the traceback in {path}\n")
+    sys.stderr.write(for_terminal(f"Internal error: {type(exc).__name__}: {exc}\n"
+                                  f"This is a bug in snapplan; please report it with the traceback in {path}\n"))
     return 1
 
 

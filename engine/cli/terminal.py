@@ -1,9 +1,12 @@
-"""The one place that writes to the terminal: results to stdout; diagnostics, progress and prompts to stderr."""
+"""The one place that writes to the terminal: results to stdout; diagnostics, progress and prompts to stderr.
+Everything written goes through engine.textsafe.for_terminal (escape sequences from data never act)."""
 from __future__ import annotations
 
 import os
 import sys
 from enum import IntEnum
+
+from engine.textsafe import for_terminal
 
 
 class Exit(IntEnum):
@@ -25,11 +28,11 @@ class Terminal:
         self.color_err = use_color(no_color, sys.stderr)
 
     def out(self, text: str = "", end: str = "\n") -> None:
-        sys.stdout.write(text + end)
+        sys.stdout.write(for_terminal(text, self.color_out) + end)
         sys.stdout.flush()
 
     def err(self, text: str, end: str = "\n") -> None:
-        sys.stderr.write(text + end)
+        sys.stderr.write(for_terminal(text, self.color_err) + end)
         sys.stderr.flush()
 
     def error(self, text: str) -> None:

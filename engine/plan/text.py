@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from engine.textsafe import escape_controls
+
 COLORS = {"+": "32", "~": "33", "-": "31", "-/+": "35", "!": "33", "bold": "1", "dim": "2"}
 VERBS = {"create": "will be created", "update": "will be updated in place", "delete": "will be destroyed",
          "replace": "must be replaced"}
@@ -14,7 +16,7 @@ MAX_VALUE = 72  # longer strings (a CA bundle) are elided in text; --json has th
 
 def _printable(text: str) -> str:
     """JSON text with every character a terminal would act on (C1 controls, DEL, bidi overrides) escaped."""
-    return "".join(c if c.isprintable() or c == " " else f"\\u{ord(c):04x}" for c in text)
+    return escape_controls(text)
 
 
 def _value(v) -> str:

@@ -128,12 +128,13 @@ def policy_from_document(doc: Document, base_dirs: dict[str, Path], diags: Diagn
     if diags.errors:
         # Report semantic errors in the same pass where the document's shape allows it.
         try:
-            check_semantics(build_policy(doc, base_dirs), doc, diags, strict_sources=strict_sources, env=env)
+            check_semantics(build_policy(doc, base_dirs), doc, diags, strict_sources=strict_sources, env=env,
+                            roots=base_dirs)
         except (KeyError, TypeError, AttributeError, ValueError):
             pass  # the shape is too broken for semantic checks; the schema errors say why
         raise PolicyError(diags.items, diags.dropped)
     policy = build_policy(doc, base_dirs)
-    check_semantics(policy, doc, diags, strict_sources=strict_sources, env=env)
+    check_semantics(policy, doc, diags, strict_sources=strict_sources, env=env, roots=base_dirs)
     if diags.errors:
         raise PolicyError(diags.items, diags.dropped)
     return policy, sorted(diags.warnings, key=Diagnostic.sort_key)

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from engine import cron
 from engine.errors import Diagnostics, clip, printable
+from engine.spec.hygiene import check_hygiene
 from engine.spec.policy import INTERNAL_STORAGE, OBJECT_STORAGE, Credentials, Policy
+from engine.spec.files import outside_problem
 from engine.spec.source import Document
 
 COMMON_FIELDS = {"type", "default", "accessMode", "protect", "config", "bucket", "prefix", "credentials"}
@@ -23,14 +25,16 @@ KNOWN_FIELDS = COMMON_FIELDS.union(*TYPE_FIELDS.values())
 
 
 def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict_sources: bool,
-                    env: Mapping[str, str]) -> None:
+                    env: Mapping[str, str], roots: Mapping[str, Path] | None = None) -> None:
+    """`roots`: each policy file's directory, the tree the files it names must stay in (engine.spec.files)."""
     def at(*path):
         return doc.where(path)
 
     def at_key(*path):
         return doc.where_key(path)
 
-    _check_storage(policy, doc, diags, strict_sources, env)
+    check_hygiene(policy, doc, diags)
+    _check_storage(policy, doc, diags, strict_sources, env, roots or {})
 
     cron_problems: dict[str, str | None] = {}  # a policy repeats a few schedule lines many times
     for name, sched in policy.schedules.items():
@@ -121,7 +125,7 @@ def _check_scope(diags, doc, policy, p, scope, app) -> None:
         diags.error(f"unknown app {clip(app)}{_known(policy.apps)}", f"{where}.app", doc.where(p + ("app",)))
 
 
-def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bool, env) -> None:
+def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bool, env, roots) -> None:
     defaults = [s for s in policy.storage.values() if s.default]
     for extra in defaults[1:]:
         diags.error(f"more than one default storage ({printable(', '.join(s.name for s in defaults), 400)})",
@@ -151,13 +155,14 @@ def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bo
                                 f"{other!r}: two locations must not share a bucket path", f"storage.{name}.bucket",
                                 doc.where(p + ("bucket",)))
             seen[key + (s.prefix or "",)] = name
-        _check_sources(diags, doc, p, s.credentials, strict, env)
-        problem = _file_problem(s.ca_file) if s.ca_file else None
+        _check_sources(diags, doc, p, s.credentials, strict, env, roots)
+        problem = _file_problem(s.ca_file, _root(doc, p + ("caFile",), roots), env) if s.ca_file else None
         if problem:
-            _source_problem(diags, strict, f"caFile {clip(str(s.ca_file), 200)} {problem}", f"storage.{name}.caFile",
+            _source_problem(diags, strict or isinstance(problem, OutsideTree),
+                            f"caFile {clip(str(s.ca_file), 200)} {problem}", f"storage.{name}.caFile",
                             doc.where(p + ("caFile",)))
     for name, v in policy.snapshot_locations.items():
-        _check_sources(diags, doc, ("snapshotLocations", name), v.credentials, strict, env)
+        _check_sources(diags, doc, ("snapshotLocations", name), v.credentials, strict, env, roots)
 
 
 def _overlaps(a: str, b: str) -> bool:
@@ -165,13 +170,20 @@ def _overlaps(a: str, b: str) -> bool:
     return a == b or not a or not b or a.startswith(b + "/") or b.startswith(a + "/")
 
 
-def _check_sources(diags, doc, p, creds: Credentials | None, strict: bool, env) -> None:
+def _root(doc: Document, path: tuple, roots: Mapping[str, Path]) -> Path:
+    """The directory of the policy file that wrote `path` (relative paths are read from there too)."""
+    return roots.get(doc.where(path).file, Path("."))
+
+
+def _check_sources(diags, doc, p, creds: Credentials | None, strict: bool, env, roots) -> None:
     if creds is None:
         return
     where = ".".join(p)
-    problem = _file_problem(creds.file) if creds.file is not None else None
+    field = p + ("credentials", "file")
+    problem = _file_problem(creds.file, _root(doc, field, roots), env) if creds.file is not None else None
     if problem:
-        _source_problem(diags, strict, f"credentials file {clip(str(creds.file), 200)} {problem}",
+        _source_problem(diags, strict or isinstance(problem, OutsideTree),
+                        f"credentials file {clip(str(creds.file), 200)} {problem}",
                         f"{where}.credentials.file", doc.where(p + ("credentials", "file")))
     for field, var in creds.env:
         if var not in env:
@@ -179,14 +191,22 @@ def _check_sources(diags, doc, p, creds: Credentials | None, strict: bool, env) 
                             f"{where}.credentials.env.{field}", doc.where(p + ("credentials", "env", field)))
 
 
-def _file_problem(path: Path) -> str | None:
-    """Why a file the policy names cannot be used, or None."""
+def _file_problem(path: Path, root: Path, env) -> str | OutsideTree | None:
+    """Why a file the policy names cannot be used, or None. Outside the policy's tree is an error even where
+    a missing file is only a warning (validate): it is what a hostile policy would write."""
+    outside = outside_problem(path, root, env)
+    if outside:
+        return OutsideTree(outside)
     try:
         if path.is_file():
             return None
         return "is not a regular file" if path.exists() else "does not exist"
     except OSError as exc:  # a name too long for the file system, a loop of symlinks
         return f"cannot be read ({exc.strerror or exc})"
+
+
+class OutsideTree(str):
+    """A file problem that is always an error."""
 
 
 def _source_problem(diags, strict, message, path, where) -> None:

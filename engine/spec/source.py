@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from engine.errors import Diagnostics, SourceRange, clip, printable
+from engine.errors import Diagnostics, SnapplanError, SourceRange, clip, printable
+from engine.limits import POLICY as POLICY_LIMIT, read_bounded
 from engine.yamlscan import scan
 
 Path_ = tuple  # a path into the document: keys and list indices
@@ -22,7 +23,7 @@ Path_ = tuple  # a path into the document: keys and list indices
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_NODES = 200_000  # constructed values per file; far above any real policy, far below an alias bomb
 MAX_DEPTH = 64  # nesting levels; a policy needs 6. libyaml's composer recurses in C: a deeper file crashes it
-MAX_BYTES = 2**20  # a policy of 5,000 schedules is 300 KB; reading a MiB of hostile YAML takes seconds
+MAX_BYTES = 2**20  # the default bound (engine.limits.POLICY): a policy of 5,000 schedules is 300 KB
 MAX_REPARSE = 256 * 2**10  # re-read for a better syntax message only this much: the pure-Python parser is slow
 
 
@@ -212,14 +213,17 @@ def read_yaml(path: Path, diags: Diagnostics, display: str | None = None) -> lis
     """Parse every document of a YAML file; problems go to `diags` with their position."""
     name = display or str(path)
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
+        most = POLICY_LIMIT.mib() * 2**20
+        raw, size = read_bounded(path, most)
     except OSError as exc:
         diags.error(f"cannot read file: {exc.strerror or exc}", source=SourceRange(name, 1, 1))
         return []
-    if len(raw) > MAX_BYTES:
-        diags.error(f"file is larger than {MAX_BYTES // 2**20} MiB: not a policy (split it into a directory of "
-                    "files)", source=SourceRange(name, 1, 1))
+    except SnapplanError as exc:  # the limit's variable is not a number
+        diags.error(str(exc), source=SourceRange(name, 1, 1))
+        return []
+    if (size or 0) > most or len(raw) > most:
+        diags.error(POLICY_LIMIT.too_big("the file", size) + " (or split the policy into a directory of files)",
+                    source=SourceRange(name, 1, 1))
         return []
     try:
         text = raw.decode("utf-8")

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from engine.errors import StateError, clip, printable
+from engine.limits import MIB, STATE_JSON, STATE_YAML, read_bounded
 from engine.state.live import LiveState
 from engine.state.shape import ShapeError, check_object
 from engine.yamlscan import scan
@@ -23,20 +24,33 @@ _CORE = "tag:yaml.org,2002:"
 SCALAR_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")}
 
 
-def read_state_file(path: str | Path, default_namespace: str = "velero") -> LiveState:
-    path = Path(path)
+def _read_bounded(path: Path) -> tuple[bytes, bool]:
+    """(the file's bytes, whether it is JSON), refused past its format's size bound (engine.limits)."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            is_json = fh.read(4096).lstrip().startswith(b"{")  # the reader's own test of the format
+        limit = STATE_JSON if is_json else STATE_YAML
+        most = limit.mib() * MIB
+        raw, size = read_bounded(path, most)
     except FileNotFoundError:
         raise StateError(f"{path}: state file not found") from None
     except OSError as exc:
         raise StateError(f"{path}: cannot read state file: {exc.strerror or exc}") from None
+    if (size or 0) > most or len(raw) > most:
+        raise StateError(limit.too_big(str(path), size))
+    return raw, is_json
+
+
+def read_state_file(path: str | Path, default_namespace: str = "velero") -> LiveState:
+    path = Path(path)
+    raw, is_json = _read_bounded(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise StateError(f"{path}:{line}: state file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})") from None
-    if text.lstrip().startswith("{"):
+    del raw  # one copy of the file at a time: memory stays a small multiple of its size
+    if is_json:
         docs = [(_json(text, path), None)]
     else:
         docs = _yaml_documents(text, path)

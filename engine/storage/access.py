@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from engine.model.credentials import SourceMissing, read_secret
+from engine.spec.hygiene import skips_tls_verify
 from engine.spec.policy import Storage
 
 CONNECT_TIMEOUT = 3  # seconds; an endpoint that does not answer this fast is reported, not waited for
@@ -70,7 +71,7 @@ def resolve_access(storage: Storage, env: Mapping[str, str]) -> Access:
     verify: bool | str = True
     if storage.ca_file is not None:
         verify = str(storage.ca_file)
-    if config.get("insecureSkipTLSVerify", "").lower() == "true":
+    if skips_tls_verify(config):
         verify = False
     return Access(
         region=storage.region or "us-east-1",

@@ -17,6 +17,7 @@ from engine.errors import SnapplanError
 from engine.spec.policy import Policy, Storage
 from engine.storage.access import AccessProblem, open_client, resolve_access
 from engine.storage.explain import Failure, Target, error_code, explain, wrong_region
+from engine.spec.hygiene import tls_warning
 from engine.storage.report import BackupsInBucket, Check, NewestBackup, Status, StorageReport
 from engine.times import parse_time
 
@@ -78,6 +79,7 @@ class _Run:
         self.endpoint: str | None = storage.endpoint
         self.source: str | None = None
         self.t: Target | None = None  # set once a client exists
+        self.verify: bool | str = True
         prefix = storage.prefix or ""
         self.root = prefix if not prefix or prefix.endswith("/") else prefix + "/"  # as Velero's layout does
 
@@ -101,6 +103,7 @@ class _Run:
         except AccessProblem as exc:
             raise Failure(exc.check, str(exc)) from None
         self.endpoint = client.meta.endpoint_url
+        self.verify = access.verify
         self.t = Target(self.s.type, self.s.bucket or "", self.root, self.endpoint, access.region, self.source,
                         key_id, str(self.s.ca_file) if self.s.ca_file else None)
         top = self._list_top(client)
@@ -142,6 +145,8 @@ class _Run:
         self.add(name, Status.OK, {"endpoint": f"{self.t.endpoint} answers",
                                    "credentials": f"accepted: {self.t.source}",
                                    "bucket": f"{self.t.bucket} exists"}[name])
+        if name == "endpoint" and self.verify is False:
+            self.add("tls", Status.WARNING, tls_warning(self.t.endpoint))
 
     def _region(self, client, configured: str) -> None:
         actual = bucket_region(client, self.t.bucket)

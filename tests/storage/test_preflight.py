@@ -323,16 +323,19 @@ def test_tls_needs_the_ca_that_signed_the_endpoint(s3, tls_s3, tmp_path):
     s3.create_bucket("velero")
     creds = s3.create_credentials()
     storage = compat(s3, tmp_path, creds) | {"endpoint": tls_s3.url}
+    right, wrong = tmp_path / "right-ca.pem", tmp_path / "wrong-ca.pem"  # a policy reads files in its own tree
+    right.write_bytes(tls_s3.ca_file.read_bytes())
+    wrong.write_bytes(tls_s3.other_ca_file.read_bytes())
     reports = check(tmp_path, {"system-cas": storage | {"prefix": "a"},
-                               "right-ca": storage | {"caFile": str(tls_s3.ca_file), "prefix": "b"},
-                               "wrong-ca": storage | {"caFile": str(tls_s3.other_ca_file), "prefix": "c"},
+                               "right-ca": storage | {"caFile": str(right), "prefix": "b"},
+                               "wrong-ca": storage | {"caFile": str(wrong), "prefix": "c"},
                                "plain": compat(s3, tmp_path, creds) | {"endpoint": tls_s3.url.replace("https", "http")}})
     assert not reports["right-ca"].failed and message(reports["right-ca"], "endpoint") == f"{tls_s3.url} answers"
     assert reports["system-cas"].failures == (
         f"storage.system-cas: TLS to {tls_s3.url} failed (certificate verify failed: unable to get local issuer "
         "certificate): set `caFile` to the CA certificate that signed the server's certificate",)
     assert reports["wrong-ca"].failures == (
-        f"storage.wrong-ca: TLS to {tls_s3.url} failed with caFile {tls_s3.other_ca_file} (certificate verify "
+        f"storage.wrong-ca: TLS to {tls_s3.url} failed with caFile {wrong} (certificate verify "
         "failed: unable to get local issuer certificate): set `caFile` to the CA certificate that signed the "
         "server's certificate",)
     assert statuses(reports["plain"]) == {"endpoint": "failed"}
