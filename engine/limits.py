@@ -1,7 +1,7 @@
 """How much input snapplan reads: each bound, and the environment variable that raises it.
 
-A state file of 500 MB of YAML took 12 minutes and 9 GB before this bound: PyYAML holds about twenty times a
-file's size while it composes it, JSON about five times. The bounds are checked before a byte is parsed,
+A state file of 500 MB of YAML took 12 minutes and 9 GB before this bound. Measured on `plan` (20,000 Backups,
+9 MB): YAML peaks near 400 MB (about 40 times the file), JSON near 90 MB (about 5 times, growing linearly). The bounds are checked before a byte is parsed,
 and the file is read only up to the bound, so /dev/zero or a FIFO cannot run on forever either.
 """
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Limit:
                 f"the environment variable {self.env_var}={raise_to} (MiB) if the file is what you meant")
 
 
-STATE_YAML = Limit("a YAML state file (about 20 times that in memory; export it as JSON, `kubectl get ... "
+STATE_YAML = Limit("a YAML state file (about 40 times that in memory; export it as JSON, `kubectl get ... "
                    "-o json`, which reads up to 256 MiB in far less)", 64, "SNAPPLAN_MAX_STATE_MIB")
 STATE_JSON = Limit("a JSON state file", 256, "SNAPPLAN_MAX_STATE_MIB")
 POLICY = Limit("a policy file", 1, "SNAPPLAN_MAX_POLICY_MIB")

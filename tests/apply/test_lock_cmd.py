@@ -126,3 +126,16 @@ def test_lock_duration_is_capped(live, capsys, monkeypatch):
     assert res.code == 1
     assert "--lock-duration" in res.err and "600" in res.err
     assert leases(cluster) == []
+
+
+def test_lock_show_json_for_scripts(live, capsys, monkeypatch):
+    import json
+
+    cluster, kubeconfig = live
+    hold(cluster)
+    doc = json.loads(run_cli(["lock", "show", "--json", "--kubeconfig", kubeconfig], capsys, monkeypatch).out)
+    assert doc["namespace"] == "velero"
+    assert (doc["lock"]["holder"], doc["lock"]["run"], doc["lock"]["expired"]) == ("alice@laptop pid 1", RUN, False)
+    cluster.store.delete(LEASES, "velero", LEASE_NAME)
+    doc = json.loads(run_cli(["lock", "show", "--json", "--kubeconfig", kubeconfig], capsys, monkeypatch).out)
+    assert doc == {"namespace": "velero", "lock": None}
