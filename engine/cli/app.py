@@ -32,6 +32,8 @@ app.command("render")(render_cmd.render)
 app.add_typer(fleet_cmd.app, name="fleet")
 from engine.cli import lock_cmd  # noqa: E402  (show or break the apply lock)
 app.add_typer(lock_cmd.app, name="lock")
+from engine.cli import show_cmd  # noqa: E402  (saved plans, for reviews)
+app.command("show")(show_cmd.show)
 
 
 def _print_version(value: bool) -> None:

@@ -1,13 +1,13 @@
 """`snapplan plan`: diff the policy against a cluster-state file and show what apply would do."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
 from engine.cli import fleet_run
 from engine.cli.fleet_run import CLUSTER, FLEET, PARALLELISM, SELECTOR, fleet_file
+from engine.cli.plan_output import PlanFormat, chosen, print_plan
 from engine.cli.terminal import Exit, Terminal
 
 
@@ -18,6 +18,7 @@ def plan(
     kubeconfig: str = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG", help="Kubeconfig file."),
     context: str = typer.Option(None, "--context", help="Kubeconfig context (default: the current one)."),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON (schemas/plan.schema.json)."),
+    fmt: PlanFormat = typer.Option(None, "--format", help="text (default), json or markdown (a pull-request comment)."),
     target: list[str] = typer.Option([], "--target", help="Plan only this address (and what it needs). Repeatable."),
     prune: bool = typer.Option(False, "--prune", help="Delete managed objects that left the policy."),
     detailed_exitcode: bool = typer.Option(False, "--detailed-exitcode",
@@ -42,11 +43,11 @@ def plan(
                        as_json=as_json, detailed_exitcode=detailed_exitcode)
     from engine.apply.targets import ClusterTarget, LockOptions, StateFileTarget
     from engine.plan.jsonform import plan_to_json
-    from engine.plan.text import render_text
     from engine.planner import plan_against, prepare
     from engine.state.kube import KubeTarget
 
     term = Terminal(no_color)
+    how = chosen(fmt, as_json)
     prepared = prepare(file)
     where = StateFileTarget(state) if state else ClusterTarget(KubeTarget(kubeconfig, context),
                                                                 LockOptions(enabled=False))
@@ -66,9 +67,6 @@ def plan(
                 {**saved, "kubeconfig": ":".join(str(Path(p).resolve()) for p in kubeconfig.split(":") if p)})
         path = saved_plans.write(saved_plans.output_path(out), saved)
         term.err(f"Saved the plan to {path}. Apply exactly this plan with: snapplan apply {path}")
-    if as_json:
-        term.out(json.dumps(doc, indent=2))
-    else:
-        term.out(render_text(doc, color=term.color_out), end="")
+    print_plan(term, doc, how, source=str(path) if out else None)
     if detailed_exitcode and result.plan.has_changes:
         raise typer.Exit(Exit.CHANGES)

@@ -12,7 +12,7 @@ from engine.diff import MOVE_PATHS, REPLACE_PATHS, UNKNOWN, diff, path_str
 from engine.errors import PlanError
 from engine.graph import dependencies, ordered, refs_of
 from engine.model.desired import DesiredState
-from engine.plan.model import Action, Change, Plan
+from engine.plan.model import Action, Change, Plan, RetentionChange
 from engine.plan.preflight import check_velero
 from engine.plan.defaults import default_warnings
 from engine.plan.schedules import schedule_reasons
@@ -50,9 +50,10 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
     graph = dependencies(changes.values())
     warnings = list(result.warnings) + deferred + default_warnings(desired, live, changes)
     explained: dict[Address, Change] = {}
+    retention: list[RetentionChange] = []
     backup_counts = functools.cache(lambda: live.backups_by_schedule(ns))  # one pass over the Backups, if any
     for addr, c in changes.items():
-        reasons, warns = _explain(c, live, ns, options.now, desired, backup_counts)
+        reasons, warns = _explain(c, live, ns, options.now, desired, backup_counts, retention)
         if resolved is not None:
             reasons = resolved.reasons.get(addr, []) + reasons
             warns = warns + resolved.warnings.get(addr, [])
@@ -69,6 +70,7 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         kept=tuple(sorted(result.kept, key=lambda k: k[0].sort_key())),
         generated_at=options.now.isoformat(),
         preflight=check_velero(desired.policy, live),
+        retention_changes=tuple(retention),
     )
 
 
@@ -138,8 +140,10 @@ def _targeted(changes, desired: DesiredState, targets, ns, problems) -> dict[Add
     return {a: c for a, c in changes.items() if a in wanted}
 
 
-def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: DesiredState, backup_counts):
-    """Human reasons (display only) and plan warnings for one change. backup_counts() -> Counter by schedule."""
+def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: DesiredState, backup_counts,
+             retention: list[RetentionChange]):
+    """Human reasons (display only) and plan warnings for one change; a retention change is also appended to
+    `retention` as data. backup_counts() -> Counter by schedule."""
     reasons: list[str] = []
     warnings: list[str] = []
     addr = c.address
@@ -157,6 +161,7 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
                 was = f"{before}" + (" (Velero's default)" if default else "")
                 warnings.append(f"{addr}: retention changes from {was} to {ttl_change.after}; "
                                 f"{n} existing backup(s) of this schedule keep their current expiry")
+                retention.append(RetentionChange(addr, before, ttl_change.after, n))
     if addr.kind == "BackupStorageLocation" and c.action in (Action.UPDATE, Action.REPLACE):
         warnings += _location_moves(c, live, ns)
     if addr.kind == "BackupStorageLocation" and c.action is Action.CREATE:

@@ -41,6 +41,10 @@ def plan_to_json(plan: Plan) -> dict:
         "unmanaged": [str(a) for a in plan.unmanaged],
         "kept": [{"address": str(a), "reason": why} for a, why in plan.kept],
         "velero": _preflight(plan.preflight),
+        "retention_changes": [
+            {"address": str(r.address), "before": r.before, "after": r.after,
+             "existing_backups": r.existing_backups} for r in plan.retention_changes
+        ],
     }
 
 

@@ -57,6 +57,16 @@ class Change:
 
 
 @dataclass(frozen=True)
+class RetentionChange:
+    """A schedule's backup retention (Velero ttl) changing; existing_backups keep their own expiry."""
+
+    address: Address
+    before: str
+    after: str
+    existing_backups: int
+
+
+@dataclass(frozen=True)
 class Plan:
     policy: str
     namespace: str
@@ -69,6 +79,7 @@ class Plan:
     generated_at: str = ""
     extra: dict = field(default_factory=dict)
     preflight: Any = None  # engine.plan.preflight.Preflight
+    retention_changes: tuple[RetentionChange, ...] = ()
 
     @property
     def summary(self) -> dict[str, int]:
