@@ -113,15 +113,24 @@ class Faults:
 
 
 class RequestCounter:
-    """Requests served, by (verb, resource); thread-safe."""
+    """Requests served, by (verb, resource); thread-safe. `access()` adds API group and namespace, which is
+    what an RBAC rule names (tests compare it with examples/rbac)."""
 
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._access: Counter[tuple[str, str, str, str]] = Counter()
         self._lock = threading.Lock()
 
-    def add(self, verb: str, resource: str) -> None:
+    def add(self, verb: str, resource: str, group: str | None = None, namespace: str | None = None) -> None:
         with self._lock:
             self._counts[(verb, resource)] += 1
+            if group is not None:
+                self._access[(verb, group, resource, namespace or "")] += 1
+
+    def access(self) -> dict[tuple[str, str, str, str], int]:
+        """Resource requests by (verb, API group, resource[/subresource], namespace or "" when cluster-wide)."""
+        with self._lock:
+            return dict(self._access)
 
     def count(self, verb: str | None = None, resource: str | None = None) -> int:
         with self._lock:
@@ -135,3 +144,4 @@ class RequestCounter:
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._access.clear()

@@ -112,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(error_response(err))
         target = resource_target(request)
         verb, resource = (target.verb, target.resource) if target else (self.command.lower(), request.path)
-        app.requests.add(verb, resource)
+        app.requests.add(verb, resource, *((target.group, target.namespace) if target else ()))
         decision = app.faults.decide(verb, resource, request.path)
         if decision.latency:
             time.sleep(decision.latency)
