@@ -10,7 +10,7 @@ from engine.cli import apply_cmd, graph_cmd, import_cmd, plan_cmd, validate_cmd
 app = typer.Typer(
     name="snapplan",
     help="Velero backup policy as code: validate a policy, plan it against a cluster, apply it.",
-    add_completion=False,
+    add_completion=True,
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
