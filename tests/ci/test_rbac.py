@@ -74,7 +74,7 @@ snapshotLocations:
 {"  spare-ebs: {type: aws, region: us-east-1}" if version == 1 else ""}
 schedules:
   full: {{scope: full, schedule: daily, retention: {"30d" if version == 1 else "7d"}}}
-{"  shop-only: {scope: application, app: shop, schedule: hourly}" if version == 1 else ""}
+{"  shop-only: {scope: application, app: shop, schedule: weekly}" if version == 1 else ""}
 {"restores:" if version == 2 else ""}
 {"  back: {from: {schedule: full}, scope: application, app: shop, namespaceMapping: {shop: shop-r}}"
  if version == 2 else ""}
