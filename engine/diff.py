@@ -25,6 +25,7 @@ REPLACE_PATHS = {("spec", "provider")}
 # A bucket or prefix change makes Velero's backup sync delete this location's Backup objects that the new
 # place does not hold (backup_sync_controller.go deleteOrphanedBackups): the plan warns with their count.
 MOVE_PATHS = {("spec", "objectStorage", "bucket"), ("spec", "objectStorage", "prefix")}
+DRILL_LABEL = "snapplan.io/drill"  # a Restore `snapplan drill` made: its record, not a policy object
 SKIP_IMMEDIATELY = ("spec", "skipImmediately")
 # What Velero reads for a field left out (its Go types drop false and empty values): absent equals these.
 # A Schedule without skipImmediately gets the server's --schedule-skip-immediately, false by default (and
@@ -181,7 +182,7 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
         if addr.kind == "Backup" or addr in desired.objects or addr.namespace != policy.velero_namespace:
             continue  # Backups are Velero's: never listed, never pruned (and most of what a cluster holds)
         if not is_managed(have):
-            if addr.kind in LISTED_UNMANAGED:
+            if addr.kind in LISTED_UNMANAGED and not is_drill(have):
                 result.unmanaged.append(addr)
             continue
         if addr.kind not in PRUNABLE:
@@ -322,3 +323,7 @@ def path_str(path: tuple) -> str:
         else:
             out += f".{text}" if out else text
     return out
+
+
+def is_drill(obj: dict) -> bool:
+    return DRILL_LABEL in ((obj.get("metadata") or {}).get("labels") or {})

@@ -34,6 +34,8 @@ from engine.cli import lock_cmd  # noqa: E402  (show or break the apply lock)
 app.add_typer(lock_cmd.app, name="lock")
 from engine.cli import show_cmd  # noqa: E402  (saved plans, for reviews)
 app.command("show")(show_cmd.show)
+from engine.cli import drill_cmd  # noqa: E402  (restore drills)
+app.command("drill")(drill_cmd.drill)
 
 
 def _print_version(value: bool) -> None:

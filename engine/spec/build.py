@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.spec.policy import App, Credentials, Policy, Restore, Schedule, SnapshotLocation, Storage
+from engine.spec.policy import App, Credentials, DrillExpect, Policy, Restore, Schedule, SnapshotLocation, Storage
 from engine.spec.source import Document, dotted
 
 
@@ -63,7 +63,9 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
                                config=_pairs(v.get("config")))
         for name, v in (data.get("snapshotLocations") or {}).items()
     }
-    apps = {name: App(name=name, namespaces=tuple(a["namespaces"]), label_selector=_pairs(a.get("labelSelector")))
+    apps = {name: App(name=name, namespaces=tuple(a["namespaces"]), label_selector=_pairs(a.get("labelSelector")),
+                      drill_expect=tuple(DrillExpect(e["kind"], e.get("name"), e.get("min", 1))
+                                         for e in (a.get("drill") or {}).get("expect") or ()))
             for name, a in (data.get("apps") or {}).items()}
     schedules = {
         name: Schedule(

@@ -25,10 +25,20 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class DrillExpect:
+    """A drill check: at least `min` objects of `kind` (or the one named) in the app's scratch namespaces."""
+
+    kind: str
+    name: str | None = None
+    min: int = 1
+
+
+@dataclass(frozen=True)
 class App:
     name: str
     namespaces: tuple[str, ...]
     label_selector: tuple[tuple[str, str], ...] = ()
+    drill_expect: tuple[DrillExpect, ...] = ()
 
 
 @dataclass(frozen=True)
