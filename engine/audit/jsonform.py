@@ -79,8 +79,25 @@ def audit_to_json(a: Audit) -> dict:
              "message": loc.message, "used_by": list(loc.used_by), "unavailable": loc.unavailable}
             for loc in a.storage
         ],
+        "drills": _drills(a),
         "conditions": [{"name": k.name, "holds": k.holds, "selected": k.name in a.fail_on,
                         "details": list(k.details)} for k in a.conditions],
         "fail_on": list(a.fail_on),
         "failed": list(a.failed),
+    }
+
+
+def _drills(a: Audit) -> dict:
+    d = a.drills
+    if d is None:
+        return {"known": False, "note": "not audited", "every": None, "apps": [], "schedules": []}
+    now = a.generated_at
+    return {
+        "known": d.known, "note": d.note or None, "every": _span(d.every),
+        "apps": [{"app": x.app, "last_success": _time(x.last_success),
+                  "age": _span(int((now - x.last_success).total_seconds())) if x.last_success else None,
+                  "backup": x.backup, "schedule": x.schedule, "last_run": _time(x.last_run),
+                  "last_run_passed": x.last_run_passed, "due": x.due} for x in d.apps],
+        "schedules": [{"schedule": s, "last_success": _time(w), "age": _span(int((now - w).total_seconds())),
+                       "app": app} for s, w, app in d.schedules],
     }

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from engine.addr import Address
 from engine.audit.coverage import Coverage, coverage
+from engine.audit.drills import DrillAudit, audit_drills
 from engine.audit.schedules import ScheduleAudit, audit_schedule, backups_of
 from engine.audit.storage import LocationAudit, audit_location
 from engine.audit.times import duration
 from engine.diff import is_managed
 from engine.errors import PlanError, SnapplanError
 
-CONDITIONS = ("drift", "stale", "uncovered", "unavailable")
+CONDITIONS = ("drift", "stale", "uncovered", "unavailable", "untested")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Audit:
     storage: tuple[LocationAudit, ...]
     conditions: tuple[Condition, ...]
     fail_on: tuple[str, ...]
+    drills: DrillAudit | None = None
 
     @property
     def failed(self) -> tuple[str, ...]:
@@ -68,8 +70,10 @@ def parse_fail_on(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(c for c in CONDITIONS if c in names)
 
 
-def build_audit(prepared, live, now: datetime, fail_on: tuple[str, ...] = ()) -> Audit:
-    """`prepared` is engine.planner.Prepared; `live` the LiveState the plan is made against."""
+def build_audit(prepared, live, now: datetime, fail_on: tuple[str, ...] = (), drill_records: list[dict] | None = None,
+                drill_note: str = "") -> Audit:
+    """`prepared` is engine.planner.Prepared; `live` the LiveState the plan is made against; `drill_records`
+    the records `snapplan drill` keeps (engine.drill.record.parse), None when they could not be read."""
     from engine.planner import plan_against
 
     policy, desired = prepared.policy, prepared.desired.objects
@@ -84,6 +88,7 @@ def build_audit(prepared, live, now: datetime, fail_on: tuple[str, ...] = ()) ->
     schedules = _schedules(policy, desired, live, ns, now)
     cover = coverage(list(live.namespaces), live.of_kind("Schedule", ns), policy.apps, ns)
     storage = _storage(policy, desired, live, ns, schedules)
+    drills = audit_drills(policy, drill_records, now, drill_note)
     conditions = (
         Condition("drift", drift.has_changes, _drift_details(drift)),
         Condition("stale", any(s.failing for s in schedules),
@@ -94,8 +99,9 @@ def build_audit(prepared, live, now: datetime, fail_on: tuple[str, ...] = ()) ->
         Condition("unavailable", any(loc.unavailable for loc in storage),
                   tuple(f"bsl.{loc.name}: {loc.phase or 'not validated yet'}"
                         + (f": {loc.message}" if loc.message else "") for loc in storage if loc.unavailable)),
+        Condition("untested", bool(drills.untested), _untested_details(drills)),
     )
-    return Audit(policy.name, ns, live.source, now, drift, schedules, cover, storage, conditions, fail_on)
+    return Audit(policy.name, ns, live.source, now, drift, schedules, cover, storage, conditions, fail_on, drills)
 
 
 def _schedules(policy, desired, live, ns: str, now: datetime) -> tuple[ScheduleAudit, ...]:
@@ -130,6 +136,21 @@ def _drift_details(drift: DriftAudit) -> tuple[str, ...]:
         return ()
     return (f"{s['create'] + s['replace']} to add, {s['update']} to change, "
             f"{s['delete'] + s['replace']} to destroy",)
+
+
+def _untested_details(d: DrillAudit) -> tuple[str, ...]:
+    if not d.known:
+        return (f"unknown: {d.note}",)
+    within = f" within {duration(d.every)}" if d.every else ""
+    out = []
+    for a in d.apps:
+        if not a.due:
+            continue
+        if a.last_success is None:
+            out.append(f"app {a.app}: never restored in a successful drill (snapplan drill --app {a.app})")
+        else:
+            out.append(f"app {a.app}: no successful drill{within}; the last one finished {a.last_success:%Y-%m-%d %H:%M} UTC")
+    return tuple(out)
 
 
 def _why(s: ScheduleAudit) -> str:

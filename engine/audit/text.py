@@ -79,8 +79,32 @@ def render_text(doc: dict, *, color: bool = False) -> str:
     _schedules(out, doc["schedules"], doc["generated_at"])
     _coverage(out, doc["coverage"])
     _storage(out, doc["storage"], doc["generated_at"])
+    _drills(out, doc.get("drills"))
     _checks(out, doc)
     return "\n".join(out.lines) + "\n"
+
+
+def _drills(out: _Out, d: dict | None) -> None:
+    if not d or (not d["known"] and d.get("note") == "not audited"):
+        return
+    every = f" (policy: every {d['every']['text']})" if d.get("every") else ""
+    out.add(f"Restore drills{every}")
+    if not d["known"]:
+        out.wrap("  unknown: ", [d["note"]], 4)
+        out.add()
+        return
+    rows = []
+    for a in d["apps"]:
+        last = a["last_success"][:16].replace("T", " ") if a["last_success"] else "never"
+        age = a["age"]["text"] if a["age"] else "-"
+        run = {True: "passed", False: "FAIL", None: "-"}[a["last_run_passed"]]
+        rows.append([a["app"], last, age, a["backup"] or "-", run, "FAIL" if a["due"] else "ok"])
+    if rows:
+        out.table(["APP", "LAST SUCCESS", "AGE", "BACKUP", "LAST RUN", "STATUS"], rows, colored=5)
+    for s in d["schedules"]:
+        out.add(f"  schedule {s['schedule']}: last successful drill {s['last_success'][:16].replace('T', ' ')} "
+                f"({s['age']['text']} ago, app {s['app']})")
+    out.add()
 
 
 def _drift(out: _Out, d: dict) -> None:

@@ -20,7 +20,7 @@ def audit(
     kubeconfig: str = typer.Option(None, "--kubeconfig", envvar="KUBECONFIG", help="Kubeconfig file."),
     context: str = typer.Option(None, "--context", help="Kubeconfig context (default: the current one)."),
     as_json: bool = typer.Option(False, "--json", help="Print the audit as JSON (schemas/audit.schema.json)."),
-    fail_on: list[str] = typer.Option([], "--fail-on", metavar="drift,stale,uncovered,unavailable",
+    fail_on: list[str] = typer.Option([], "--fail-on", metavar="drift,stale,uncovered,unavailable,untested",
                                       help="Exit 3 when any of these holds (comma-separated, repeatable)."),
     no_color: bool = typer.Option(False, "--no-color", help="No colors (also NO_COLOR, or when not a terminal)."),
     now: str = typer.Option(None, "--now", hidden=True, help="Audit as of this RFC 3339 time (tests)."),
@@ -58,7 +58,8 @@ def audit(
     prepared = prepare(file)
     kube = None if state else KubeTarget(kubeconfig, context)
     live = read_live(state, kube, prepared.policy.velero_namespace)
-    result = build_audit(prepared, live, moment, conditions)
+    records, note = _drill_records(state, live, KubeTarget(kubeconfig, context), prepared.policy.velero_namespace)
+    result = build_audit(prepared, live, moment, conditions, records, note)
     for w in prepared.warnings:
         term.warning(str(w))
     doc = audit_to_json(result)
@@ -78,3 +79,22 @@ def audit(
     if result.failed:
         term.err(f"Audit failed: {', '.join(result.failed)} (--fail-on); exit {int(Exit.AUDIT_FAILED)}")
         raise typer.Exit(Exit.AUDIT_FAILED)
+
+
+def _drill_records(state, live, target, ns: str):
+    """The drill records (ConfigMaps labelled snapplan.io/drill-record): from the cluster, or from the
+    state file when it holds them. (None, why) when they cannot be read."""
+    from engine.drill.record import RECORD_LABEL, load, parse
+
+    if state:
+        maps = [o for o in live.others if o.get("kind") == "ConfigMap"
+                and ((o.get("metadata") or {}).get("labels") or {}).get(RECORD_LABEL) == "true"]
+        return ([parse(m) for m in maps], "") if maps else (None, "the state file holds no drill records")
+    from engine.errors import SnapplanError
+    from engine.state.kube import api_client
+
+    try:
+        with api_client(target) as api:
+            return load(api, ns), ""
+    except SnapplanError as exc:
+        return None, f"cannot read the drill records: {exc}"

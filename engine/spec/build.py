@@ -90,5 +90,5 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
     return Policy(
         name=data["metadata"]["name"], velero_namespace=data.get("veleroNamespace", "velero"),
         apps=apps, storage=storage, snapshot_locations=vsls, schedules=schedules, restores=restores,
-        files=files, positions=positions,
+        files=files, positions=positions, drills_every=(data.get("drills") or {}).get("every"),
     )

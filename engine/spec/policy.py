@@ -111,6 +111,7 @@ class Policy:
     schedules: dict[str, Schedule]
     restores: dict[str, Restore]
     files: tuple[str, ...] = ()
+    drills_every: str | None = None  # `drills.every`: an app with no successful drill for longer is `untested`
     positions: dict[str, SourceRange] = field(default_factory=dict, compare=False, hash=False)
 
     def where(self, dotted_path: str) -> SourceRange | None:

@@ -137,7 +137,7 @@ def test_handmade_cluster_figures(handmade, capsys, monkeypatch):
     assert storage["second-site"]["used_by"] == ["shop-hourly"]
     assert (storage["old"]["phase"], storage["old"]["unavailable"]) == (None, True)
     holds = {c["name"]: c["holds"] for c in doc["conditions"]}
-    assert holds == {"drift": False, "stale": True, "uncovered": True, "unavailable": True}
+    assert holds == {"drift": False, "stale": True, "uncovered": True, "unavailable": True, "untested": False}
 
 
 def test_text_sections(handmade, capsys, monkeypatch):
@@ -219,7 +219,7 @@ def test_no_namespaces_in_the_state_means_coverage_unknown(handmade, capsys, mon
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--fail-on", "stale,late"], "--fail-on: unknown condition(s) late; use any of drift, stale, uncovered, unavailable (comma-separated)"),
+    (["--fail-on", "stale,late"], "--fail-on: unknown condition(s) late; use any of drift, stale, uncovered, unavailable, untested (comma-separated)"),
     (["--now", "yesterday"], "--now 'yesterday' is not an RFC 3339 time"),
 ])
 def test_bad_options_are_one_message(handmade, capsys, monkeypatch, args, message):

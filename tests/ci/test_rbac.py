@@ -1,6 +1,7 @@
 """examples/rbac against what snapplan really does: run plan, audit and snapshots, then apply (creates,
-updates, deletes, a restore, a lock takeover) on the test cluster with the Velero simulator, and compare the
-requests the API server saw with the Roles: everything used is granted, and everything granted is used."""
+updates, deletes, a restore, a lock takeover), then drills, on the test cluster with the Velero simulator,
+and compare the requests the API server saw with the Roles: everything used is granted, and everything
+granted is used."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -115,6 +116,11 @@ def test_rbac_roles_grant_exactly_what_snapplan_uses(cluster_factory, s3, tmp_pa
                  "acquireTime": micro_time(stale), "renewTime": micro_time(stale)}})
     applies |= _seen(cluster, capsys, monkeypatch, "apply", str(tmp_path / "v2.plan"), "--timeout", "60s")
 
+    drills = set()
+    for drill_id in ("r0r0r", "r1r1r"):  # the second updates the drill record the first created
+        drills |= _seen(cluster, capsys, monkeypatch, "drill", "-f", str(v2), *kc, "--schedule", "full",
+                        "--id", drill_id)
+
     writes = {"create", "update", "patch", "delete", "deletecollection"}
     assert sorted(a for a in reads if not allowed("snapplan-read", a)) == []
     assert {a[0] for a in reads} <= {"get", "list", "watch"}
@@ -125,6 +131,8 @@ def test_rbac_roles_grant_exactly_what_snapplan_uses(cluster_factory, s3, tmp_pa
     assert granted("snapplan-read") - used_reads == set()
     used_applies = {(v, g, r) for v, g, r, _ in applies}
     assert granted("snapplan-apply", only_role="snapplan-apply") - used_applies == set()
+    assert sorted(a for a in drills if not allowed("snapplan-drill", a)) == []
+    assert granted("snapplan-drill") - {(v, g, r) for v, g, r, _ in drills} == set()
 
 
 def test_the_rbac_check_notices_a_missing_and_an_unused_rule():
