@@ -36,6 +36,8 @@ from engine.cli import show_cmd  # noqa: E402  (saved plans, for reviews)
 app.command("show")(show_cmd.show)
 from engine.cli import drill_cmd  # noqa: E402  (restore drills)
 app.command("drill")(drill_cmd.drill)
+from engine.cli import restores_cmd  # noqa: E402  (restores in the cluster, Velero's logs)
+app.add_typer(restores_cmd.app, name="restores")
 
 
 def _print_version(value: bool) -> None:

@@ -94,6 +94,34 @@ def show(
         term.out(render_details(doc, full=True), end="")
 
 
+@app.command("logs")
+def logs(
+    name: str = typer.Argument(..., help="Backup name."),
+    file: Path = FILE,
+    namespace: str = NAMESPACE,
+    timeout: str = typer.Option("1m", "--timeout", help="Longest wait for Velero to answer."),
+    kubeconfig: str = KUBECONFIG,
+    context: str = CONTEXT,
+) -> None:
+    """Print Velero's log of a backup (fetched like `velero backup logs`: a DownloadRequest, then the URL)."""
+    from engine.cli.spans import parse_span
+    from engine.snapshots import cluster
+    from engine.snapshots.download import FileNotInBucket, read_file
+    from engine.state.kube import KubeTarget, api_client
+
+    term = Terminal()
+    _, ns = _policy_and_namespace(file, namespace)
+    with api_client(KubeTarget(kubeconfig, context)) as api:
+        backup = cluster.get_backup(api, ns, name)
+        try:
+            text = read_file(api, ns, "BackupLog", name, backup, timeout=parse_span(timeout, "--timeout"))
+        except FileNotInBucket:
+            phase = (backup.get("status") or {}).get("phase") or "New"
+            raise FileNotInBucket(f"backup {name} has no log in the bucket (phase {phase}): Velero uploads it "
+                                  "when the backup ends") from None
+    term.out(text.decode("utf-8", "replace"), end="")
+
+
 @app.command("delete")
 def delete(
     name: str = typer.Argument(..., help="The backup's name."),

@@ -71,7 +71,22 @@ def _moto_server() -> Any:
         settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     # werkzeug logs every request to stderr; tests read their own output, not moto's.
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    return ThreadedMotoServer
+
+    class Server(ThreadedMotoServer):
+        """moto with presigned URLs honoured (tests/cluster/presign.py)."""
+
+        def _server_entry(self) -> None:
+            from moto.moto_server.threaded_moto_server import MotoRequestHandler, make_server
+            from moto.moto_server.threaded_moto_server import DomainDispatcherApplication, create_backend_app
+
+            from tests.cluster.presign import PresignedUrls
+
+            app = PresignedUrls(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Server
 
 
 class MotoS3:

@@ -148,6 +148,7 @@ class Clients:
             if ident not in self._cache:
                 config = botocore.config.Config(
                     s3={"addressing_style": "path" if path_style else "auto"},
+                    signature_version="s3v4",  # aws-sdk-go-v2 signs (and presigns) with SigV4 only
                     retries={"total_max_attempts": 1},
                     connect_timeout=2,
                     read_timeout=10,
@@ -290,6 +291,12 @@ class BackupStore:
         key = self.config.key(*key_parts)
         return self._call("GetObject", self._url(key),
                           lambda c: c.get_object(Bucket=self.config.bucket, Key=key)["Body"].read())
+
+    def signed_url(self, key_parts: tuple[str, ...], ttl) -> str:
+        """The aws plugin's CreateSignedURL: a presigned GET (object_store.go in velero-plugin-for-aws)."""
+        key = self.config.key(*key_parts)
+        return self._call("GetObject", self._url(key), lambda c: c.generate_presigned_url(
+            "get_object", Params={"Bucket": self.config.bucket, "Key": key}, ExpiresIn=int(ttl.total_seconds())))
 
     def put_backup(self, name: str, metadata: dict, contents: bytes, log: bytes) -> None:
         self.put(("backups", name, f"{name}-logs.gz"), log)

@@ -14,6 +14,7 @@ from typing import Any
 from .backups import BackupController
 from .context import DEFAULT_CREDENTIALS, Context
 from .deletion import DeletionController, GarbageCollector
+from .downloads import DownloadRequestController
 from .kube import Kube
 from .locations import LocationController
 from .objectstore import BackupStore, Clients
@@ -52,6 +53,7 @@ class VeleroSimulator:
         self.backups = BackupController(self.ctx, default_location)
         self.restores = RestoreController(self.ctx)
         self.status_requests = StatusRequestController(self.ctx)
+        self.downloads = DownloadRequestController(self.ctx)
         self._lock = threading.RLock()
         self._started = False
 
@@ -83,6 +85,7 @@ class VeleroSimulator:
         self.backups.reconcile()
         self.restores.reconcile()
         self.status_requests.reconcile()
+        self.downloads.reconcile()
 
     def _fingerprint(self) -> str:
         # The store's global resourceVersion moves with every write anywhere.
