@@ -99,6 +99,15 @@ def test_the_command_check_catches_unknown_commands_and_flags():
         == [["plan", "-f", "$P", "--out", "a.plan", "--format", "markdown"], ["show", "a"]]
 
 
+def test_github_plan_and_apply_share_the_plan_signing_key():
+    doc = _load(GITHUB)
+    # saved plans are signed with SNAPPLAN_PLAN_KEY or a key file of the machine: jobs on two runners need
+    # the variable, from one secret
+    assert doc["env"]["SNAPPLAN_PLAN_KEY"] == "${{ secrets.SNAPPLAN_PLAN_KEY }}"
+    assert all("SNAPPLAN_PLAN_KEY" not in (step.get("env") or {}) for job in doc["jobs"].values()
+               for step in job["steps"])  # not overridden by a step
+
+
 def test_github_apply_runs_only_on_merge_in_a_protected_environment_with_the_plan_artifact():
     doc = _load(GITHUB)
     plan, apply = doc["jobs"]["plan"], doc["jobs"]["apply"]
