@@ -32,6 +32,7 @@ def drill(
     from engine.drill.choose import choose
     from engine.drill.report import junit, render_text, to_json
     from engine.drill.run import run
+    from engine.errors import SnapplanError
     from engine.snapshots import cluster
     from engine.spec import load_policy
     from engine.state.kube import KubeTarget, api_client
@@ -59,7 +60,11 @@ def drill(
                          f"when it ends: kubectl delete namespace {' '.join(t for _, t in d.namespaces)}")
                 raise typer.Exit(130) from None
             results.append(result)
-            record.save(api, ns, result, policy.name)
+            try:
+                record.save(api, ns, result, policy.name)
+            except SnapplanError as exc:  # the drill's result stands; only audit will not see it
+                term.warning(f"could not record drill {d.drill_id} in the cluster ({exc}); "
+                             "`snapplan audit` will not count it")
     doc = to_json(results)
     if junit_file:
         junit_file.write_text(junit(doc), encoding="utf-8")

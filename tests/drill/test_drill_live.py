@@ -157,3 +157,13 @@ def test_no_completed_backup_is_a_clear_error(live, capsys, monkeypatch):
     assert "schedule shop-only has no Completed backup to drill; take one with: snapplan backup create" in res.err
     res = drill(capsys, monkeypatch, kubeconfig, policy, "--app", "nope")
     assert res.code == 1 and "no app 'nope' in the policy (apps: shop)" in res.err
+
+
+def test_a_drill_that_cannot_record_its_result_still_reports_it(live, capsys, monkeypatch):
+    cluster, kubeconfig, policy = live
+    _app_backup(cluster, "shop-only-20261125070000")
+    cluster.faults.add(verb="create", resource="configmaps", status=500)  # the record cannot be written
+    res = drill(capsys, monkeypatch, kubeconfig, policy, "--app", "shop", "--id", "r3c0d")
+    assert res.code == 0, res.err
+    assert "PASSED" in res.out
+    assert "Warning: could not record drill r3c0d in the cluster" in res.err
