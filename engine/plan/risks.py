@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from engine.times import go_seconds
 
+MOVE_PATHS = ("spec.objectStorage.bucket", "spec.objectStorage.prefix")  # a location moving in place
+
 
 @dataclass(frozen=True)
 class Risk:
-    kind: str      # delete, replace, retention, default-location, paused, restore, unhealthy, velero
+    kind: str      # delete, replace, move, retention, default-location, paused, restore, unhealthy, velero
     address: str   # "" when it concerns no single object
     title: str
     html: str      # the sentence, safe to put in markdown (user values escaped)
@@ -34,7 +36,7 @@ def _spec(obj: dict | None) -> dict:
 def risks(plan: dict) -> list[Risk]:
     """In the plan's order, grouped by kind in the order a reviewer should read them."""
     found: dict[str, list[Risk]] = {k: [] for k in
-                                    ("delete", "replace", "retention", "default-location", "paused", "restore",
+                                    ("delete", "replace", "move", "retention", "default-location", "paused", "restore",
                                      "unhealthy", "velero")}
     changes = plan["resource_changes"]
     for r in changes:
@@ -48,6 +50,13 @@ def risks(plan: dict) -> list[Risk]:
             found["replace"].append(Risk("replace", addr, "Replaced", f"{_c(addr)} will be deleted and created "
                                          f"again ({moved or 'identity changes'}); backups in the old location "
                                          "leave this cluster's view"))
+        moved = [f for f in r["fields"] if f["path"] in MOVE_PATHS]
+        if r["kind"] == "BackupStorageLocation" and action == "update" and moved:
+            said = [w for w in plan["warnings"] if w.startswith(f"{addr} moves")]
+            where = ", ".join(f"{_c(f['path'])} {_c(_show(f['before']))} → {_c(_show(f['after']))}" for f in moved)
+            found["move"].append(Risk("move", addr, "Location moves", f"{_c(addr)} points elsewhere ({where}): "
+                                      "Velero's backup sync drops the Backup objects the new place does not hold"
+                                      + "".join(f" — {html.escape(w, quote=False)}" for w in said)))
         if r["kind"] == "Schedule" and action in ("create", "update") and _spec(r["after"]).get("paused") is True:
             was = _spec(r["before"]).get("paused") is True
             if action == "create":

@@ -103,15 +103,28 @@ def test_lengthened_retention_and_a_quiet_plan_are_not_risks(tmp_path, capsys, m
     assert "**Risks:** none" in md
 
 
-def test_replacement_is_a_risk(tmp_path, capsys, monkeypatch):
-    args = _scenario(tmp_path, lambda t: t.replace("    bucket: acme-velero\n    prefix: prod\n",
-                                                   "    bucket: acme-velero\n    prefix: prod2\n")
-                     .replace("    protect: true ", "    protect: false "))
+def test_a_location_moving_is_a_risk_with_the_backups_it_drops(tmp_path, capsys, monkeypatch):
+    args = _scenario(tmp_path, lambda t: t.replace("    prefix: prod\n", "    prefix: prod2\n"))
     res = run_cli(["plan", "--format", "markdown", *args], capsys, monkeypatch, env=HARNESS_ENV)
     assert res.code == 0, res.err
     risks = res.out.split("#### Review before merging")[1].split("#### Changes")[0]
+    assert ("<code>bsl.primary</code> points elsewhere (<code>spec.objectStorage.prefix</code> <code>prod</code> → "
+            "<code>prod2</code>)") in risks
+    assert "delete the 16 Backup object(s) of this location" in risks
+
+
+def test_replacement_is_a_risk(capsys, monkeypatch):
+    # a provider change on a location the plan may replace (the harness's is protected: plan refuses that)
+    doc = json.loads(run_cli(["plan", "--json", *HARNESS], capsys, monkeypatch, env=HARNESS_ENV).out)
+    change = next(r for r in doc["resource_changes"] if r["address"] == "bsl.primary")
+    change["action"] = "replace"
+    change["fields"] = [{"path": "spec.provider", "op": "~", "before": "aws", "after": "velero.io/gcp",
+                         "sensitive": False}]
+    md = render_markdown(doc)
+    risks = md.split("#### Review before merging")[1].split("#### Changes")[0]
     assert "<code>bsl.primary</code> will be deleted and created again" in risks
-    assert "<code>spec.objectStorage.prefix</code> <code>prod</code> → <code>prod2</code>" in risks
+    assert "<code>spec.provider</code> <code>aws</code> → <code>velero.io/gcp</code>" in risks
+    assert "<code>-/+</code> <b>bsl.primary</b> must be replaced" in md
 
 
 def test_user_text_cannot_inject_markdown_or_html(capsys, monkeypatch):
