@@ -148,10 +148,25 @@ def _expect(api, e, namespaces: list[str]) -> Check:
 
 
 def cleanup(api, result: Result) -> None:
-    """Delete the scratch namespaces (all of them were created by this drill: preflight saw none); what
-    cannot be deleted is listed, never silently left."""
+    """Delete the scratch namespaces (preflight saw none of them before the restore), each the one
+    incarnation read here, by uid; one labelled as restored from another backup is left and named."""
+    from engine.snapshots.build import label_value
+
     for _, scratch in result.drill.namespaces:
-        resp = request(api, "DELETE", namespace_path(scratch))
+        current = request(api, "GET", namespace_path(scratch))
+        if current.status == 404:
+            continue  # never created (the restore held nothing for it)
+        if current.status >= 400:
+            result.left.append((f"namespace {scratch}", str(api_error(current, "get", namespace_path(scratch)))))
+            continue
+        meta = current.json().get("metadata") or {}
+        restored_from = (meta.get("labels") or {}).get("velero.io/backup-name")
+        if restored_from is not None and restored_from != label_value(result.drill.backup):
+            result.left.append((f"namespace {scratch}", f"labelled as restored from backup {restored_from}, "
+                                "not this drill's; not deleted"))
+            continue
+        body = {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": meta.get("uid", "")}}
+        resp = request(api, "DELETE", namespace_path(scratch), body=body)
         if resp.status in (200, 202):
             result.deleted.append(scratch)
         elif resp.status == 404:

@@ -184,6 +184,7 @@ HTTP_DELETES = {
     ("apply/writer.py", "KubeWriter.delete"),  # the guarded helper's request: uid + resourceVersion preconditions
     ("apply/lock.py", "LeaseLock.release"),  # our own Lease, if we still hold it, at the version we hold
     ("apply/lock.py", "break_lock"),  # `lock break`: the Lease shown and confirmed, by uid and resourceVersion
+    ("drill/run.py", "cleanup"),  # `drill`: the scratch namespaces <ns>-drill-<id> it saw absent before restoring
 }
 # Calls of delete* methods (boto3, a typed Kubernetes client, our writers) and DeleteBackupRequests.
 ALLOWED = {
@@ -251,6 +252,9 @@ def http_methods():
                     continue  # the method's default (GET)
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     sent.add((file, scope, arg.value.upper()))
+                    continue
+                if _callee(node) == "urlopen" and isinstance(arg, ast.Name) and arg.id == "url":
+                    sent.add((file, scope, "GET"))  # urlopen of a URL string (a signed URL), not a Request: a GET
                     continue
                 params = [a.arg for a in func.args.args] if func is not None else []
                 if isinstance(arg, ast.Name) and arg.id in params:  # passed on: its callers are senders too
