@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import clip
+from engine.times import Duration, DurationTooLong
 
 PRESETS = {
     "hourly": "0 * * * *",
@@ -17,14 +18,12 @@ PRESETS = {
     "monthly": "0 0 1 * *",
 }
 FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
-_EVERY = re.compile(r"^@every\s+((?:\d+(?:h|m|s))+)$", re.ASCII)  # Go reads ASCII digits only
-_GO_PART = re.compile(r"(\d+)(h|m|s)", re.ASCII)
+_EVERY = re.compile(r"^@every\s+(\S+)$", re.ASCII)
 _TZ_PREFIX = re.compile(r"^(?:CRON_TZ|TZ)=(\S+)\s+(.*)$")
 BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
 NAMES = {3: ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
          4: ("sun", "mon", "tue", "wed", "thu", "fri", "sat")}
 _PART = re.compile(r"^(?P<start>\*|\?|[0-9]+|[A-Za-z]{3})(?:-(?P<end>[0-9]+|[A-Za-z]{3}))?(?:/(?P<step>[0-9]+))?$")
-GO_MAX_NANOSECONDS = 2**63 - 1  # time.Duration: Velero cannot read a longer interval or TTL
 MAX_LENGTH = 200  # a schedule expression longer than this is a mistake, and croniter's time grows with it
 
 
@@ -50,13 +49,22 @@ def every_interval(expr: str) -> timedelta | None:
     m = _EVERY.match(expr.strip())
     if not m:
         return None
+    try:  # robfig/cron's parser: time.ParseDuration, then Every() drops the fraction of a second
+        span = Duration.go(m.group(1))
+    except ValueError:
+        return None
+    return timedelta(seconds=span.nanoseconds // 10**9)
+
+
+def _too_long(expr: str) -> bool:
+    m = _EVERY.match(expr.strip())
     try:
-        seconds = sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in _GO_PART.findall(m.group(1)))
-    except ValueError:  # more digits than int() will read
-        return None
-    if seconds * 10**9 > GO_MAX_NANOSECONDS:
-        return None
-    return timedelta(seconds=seconds)
+        Duration.go(m.group(1) if m else "")
+    except DurationTooLong:
+        return True
+    except ValueError:
+        pass
+    return False
 
 
 def check(expr: str) -> None:
@@ -72,7 +80,7 @@ def check(expr: str) -> None:
     expr = expand(expr)
     if expr.startswith("@every"):
         interval = every_interval(expr)
-        if interval is None and _EVERY.match(expr):
+        if interval is None and _too_long(expr):
             raise CronError(f"interval {clip(expr)} is longer than Velero can hold (about 292 years)")
         if interval is None:
             raise CronError(f"invalid interval {clip(expr)}: use @every followed by a duration such as 6h or 90m")

@@ -14,6 +14,7 @@ from engine.model.credentials import digest
 from engine.model.desired import MANAGED_BY, POLICY_ANNOTATION, PROTECT_ANNOTATION, DesiredObject, DesiredState
 from engine.plan.model import SENSITIVE, Action, Change, FieldChange
 from engine.state.live import LiveState, content_parts
+from engine.state.server import ServerDefaults, effective_ttl, server_defaults
 
 from engine.model.manifest import LAST_APPLIED, last_applied
 PRUNABLE = ("Secret", "BackupStorageLocation", "VolumeSnapshotLocation", "Schedule")
@@ -124,7 +125,22 @@ def _ignored(want: dict, live: dict) -> set[tuple]:
     return {SKIP_IMMEDIATELY}
 
 
-def field_changes(desired: DesiredObject, live: dict) -> list[FieldChange]:
+@dataclass(frozen=True)
+class Velero:
+    """What Velero reads for a field left to it: the server's defaults, and where a Schedule without a
+    location sends its backups now and after apply. Values Velero reads alike are not drift."""
+
+    defaults: ServerDefaults = ServerDefaults()
+
+    def same(self, kind: str, path: tuple, have, want) -> bool:
+        if kind == "Schedule" and path == ("spec", "template", "ttl"):
+            # 720h, 720h0m0s and 30d are one duration; 0s or none is the server's --default-backup-ttl
+            span = effective_ttl(have, self.defaults)
+            return span is not None and span == effective_ttl(want, self.defaults)
+        return False
+
+
+def field_changes(desired: DesiredObject, live: dict, velero: Velero = Velero()) -> list[FieldChange]:
     is_secret = desired.address.kind == "Secret"
     live_digests = live_secret_digests(live) if is_secret else None
     want = flatten(managed_view(desired.obj, desired.secret_digests if is_secret else None))
@@ -134,6 +150,8 @@ def field_changes(desired: DesiredObject, live: dict) -> list[FieldChange]:
     out = []
     for path, value in want.items():
         if path in ignored or (path not in have and path in absent_means and _same(absent_means[path], value)):
+            continue
+        if velero.same(desired.address.kind, path, have.get(path), value):
             continue
         if is_secret and path[:1] == ("data",):
             if live_digests is None:
@@ -155,9 +173,16 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and a == b
 
 
+def velero_of(desired: DesiredState, live: LiveState) -> Velero:
+    server = desired.policy.velero_server
+    return Velero(server_defaults(live, desired.policy.velero_namespace, location=server.default_location,
+                                  ttl=server.default_ttl))
+
+
 def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> DiffResult:
     result = DiffResult()
     policy = desired.policy
+    velero = velero_of(desired, live)
     for addr, want in desired.objects.items():
         have = live.get(addr)
         if have is None:
@@ -168,7 +193,7 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
             if addr.kind == "Secret":
                 result.problems.append(_foreign_secret(desired, addr))
                 continue
-            adopted = _adopt(want, have, result)
+            adopted = _adopt(want, have, result, velero)
             if adopted:
                 result.changes.append(adopted)
             continue
@@ -177,7 +202,7 @@ def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> Diff
             result.problems.append(f"{addr} is managed by policy {owner!r}, not {policy.name!r}: "
                                    "two policies must not declare the same object")
             continue
-        result.changes.append(_compare(want, have, result))
+        result.changes.append(_compare(want, have, result, velero))
     for addr, have in live.objects.items():
         if addr.kind == "Backup" or addr in desired.objects or addr.namespace != policy.velero_namespace:
             continue  # Backups are Velero's: never listed, never pruned (and most of what a cluster holds)
@@ -221,7 +246,7 @@ def _foreign_secret(desired: DesiredState, addr: Address) -> str:
             f"credentials: {{secretRef: {{name: {addr.name}, key: {key}}}}}")
 
 
-def _adopt(want: DesiredObject, have: dict, result: DiffResult) -> Change | None:
+def _adopt(want: DesiredObject, have: dict, result: DiffResult, velero: Velero) -> Change | None:
     """An unmanaged object a policy entry names becomes managed by an update: snapplan's label and
     annotations, plus any real difference. Never by replacing it, and never a Restore (it ran once)."""
     addr = want.address
@@ -234,7 +259,7 @@ def _adopt(want: DesiredObject, have: dict, result: DiffResult) -> Change | None
         result.problems.append(f"{addr} is managed by {manager!r} (label {MANAGED_BY[0]}): snapplan does not "
                                "take over another tool's object; remove it from that tool first")
         return None
-    change = _compare(want, have, result)
+    change = _compare(want, have, result, velero)
     moved = [path_str(f.path) for f in change.fields if f.path in REPLACE_PATHS | MOVE_PATHS]
     if moved:  # a name collision more likely than an intent: never move someone else's backups out of view
         result.problems.append(f"{addr} exists but is not managed by snapplan, and adopting it would "
@@ -272,12 +297,12 @@ def _pruned(obj: dict, desired: DesiredState, prune: bool) -> bool:
             and (obj["metadata"].get("annotations") or {}).get(PROTECT_ANNOTATION) != "true")
 
 
-def _compare(want: DesiredObject, have: dict, result: DiffResult) -> Change:
+def _compare(want: DesiredObject, have: dict, result: DiffResult, velero: Velero) -> Change:
     addr = want.address
     version = have["metadata"].get("resourceVersion")
     before = _display_view(have, sensitive=want.secret is not None)
     after = _display_view(want.obj, sensitive=want.secret is not None)
-    fields = field_changes(want, have)
+    fields = field_changes(want, have, velero)
     if addr.kind == "Restore":
         # from a schedule: Velero (or the plan) picked the backup when it ran; which one is not drift
         picked = {("spec", "backupName"), ("spec", "scheduleName")} if "scheduleName" in want.obj["spec"] else set()

@@ -13,6 +13,7 @@ from engine.audit.storage import LocationAudit, audit_location
 from engine.audit.times import duration
 from engine.diff import is_managed
 from engine.errors import PlanError, SnapplanError
+from engine.state.server import schedule_location, server_defaults
 
 CONDITIONS = ("drift", "stale", "uncovered", "unavailable", "untested")
 
@@ -107,12 +108,17 @@ def build_audit(prepared, live, now: datetime, fail_on: tuple[str, ...] = (), dr
 def _schedules(policy, desired, live, ns: str, now: datetime) -> tuple[ScheduleAudit, ...]:
     live_backups = live.of_kind("Backup", ns)
     names = set(policy.schedules) | {s["metadata"]["name"] for s in live.of_kind("Schedule", ns)}
+    defaults = server_defaults(live, ns, location=policy.velero_server.default_location,
+                               ttl=policy.velero_server.default_ttl)
+    locations = live.of_kind("BackupStorageLocation", ns)
     out = []
     for name in sorted(names):
         addr = Address("Schedule", ns, name)
         have, want = live.get(addr), desired.get(addr)
+        storage = schedule_location(have if have is not None else want.obj, locations, defaults)
         out.append(audit_schedule(name, have, want.obj if want else None, backups_of(live_backups, name), now,
-                                  managed=have is not None and is_managed(have)))
+                                  managed=have is not None and is_managed(have), defaults=defaults,
+                                  storage=storage))
     return tuple(out)
 
 

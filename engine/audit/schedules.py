@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from engine.audit import cadence
-from engine.times import go_seconds, parse_time
+from engine.state.server import ServerDefaults, effective_ttl
+from engine.times import parse_time
 
 SCHEDULE_NAME_LABEL = "velero.io/schedule-name"
-DEFAULT_TTL = 720 * 3600  # Velero's default backup TTL when the template sets none (or 0s)
 EXPIRY_HORIZON = timedelta(hours=24)
 # Not stale until RPO + grace: grace covers Velero's one-minute poll and the time the next backup takes to
 # complete (its age counts from its start). 10% of the RPO, at least 5 minutes, at most an hour.
@@ -65,15 +65,19 @@ def backup_ref(obj: dict) -> BackupRef:
 
 
 def audit_schedule(name: str, live: dict | None, desired: dict | None, backups: list[dict], now: datetime,
-                   *, managed: bool) -> ScheduleAudit:
+                   *, managed: bool, defaults: ServerDefaults = ServerDefaults(),
+                   storage: str | None = None) -> ScheduleAudit:
     """`live` is the Schedule in the cluster (what Velero runs); `desired` what the policy would write.
     Figures come from `live` when it exists, else from `desired`."""
     obj = live if live is not None else desired
     spec = obj.get("spec") or {}
     template = spec.get("template") or {}
     status = (live or {}).get("status") or {}
-    retention = go_seconds(template.get("ttl")) or DEFAULT_TTL
+    ttl = template.get("ttl")
+    retention = int((effective_ttl(ttl, defaults) or defaults.ttl).seconds)
     notes: list[str] = []
+    if effective_ttl(ttl, defaults) is None:
+        notes.append(f"ttl {ttl!r} is not a duration: counted as Velero's default {defaults.ttl}")
     refs = sorted((backup_ref(b) for b in backups), key=lambda r: (r.started or now, r.name))
     completed = [r for r in refs if r.phase == "Completed" and r.started]
     expiring = tuple(r for r in refs if r.expiration and now < r.expiration <= now + EXPIRY_HORIZON)
@@ -101,7 +105,7 @@ def audit_schedule(name: str, live: dict | None, desired: dict | None, backups: 
         name=name, in_policy=desired is not None, in_cluster=live is not None, managed=managed,
         source="cluster" if live is not None else "policy", schedule=spec.get("schedule") or "",
         timezone=cad.zone_name if cad else None, paused=paused, phase=status.get("phase"),
-        storage=template.get("storageLocation"), retention=retention, rpo=gap, restore_points=points,
+        storage=storage or template.get("storageLocation"), retention=retention, rpo=gap, restore_points=points,
         next_runs=nexts, last_completed=completed[-1] if completed else None,
         age=int((now - completed[-1].started).total_seconds()) if completed else None,
         last_backup=refs[-1] if refs else None, grace=grace, status=state, expiring=expiring,

@@ -223,7 +223,14 @@ def _storage(out: _Out, locations: list[dict], now: str) -> None:
         rows.append([name, loc["phase"] or "not validated", _relative(loc["last_validation"], now)
                      if loc["last_validation"] else "never", "yes" if loc["managed"] else "no",
                      ", ".join(loc["used_by"])])
-    out.table(["LOCATION", "PHASE", "VALIDATED", "MANAGED", "USED BY"], rows, colored=1)
+    headers = ["LOCATION", "PHASE", "VALIDATED", "MANAGED", "USED BY"]
+    room = 80 - 2 - sum(max(len(r[i]) for r in [headers, *rows]) + 2 for i in range(4))
+    wrapped = []
+    for row, loc in zip(rows, locations):
+        lines = _fit(loc["used_by"], max(room, 20))
+        wrapped.append(row[:4] + [lines[0]])
+        wrapped += [["", "", "", "", more] for more in lines[1:]]
+    out.table(headers, wrapped, colored=1)
     for loc in locations:
         if loc["message"]:
             out.wrap(f"  {loc['name']}: ", [loc["message"]], 4)
@@ -232,6 +239,19 @@ def _storage(out: _Out, locations: list[dict], now: str) -> None:
     if not all(loc["in_cluster"] for loc in locations):
         out.add("  not in cluster: in the policy only; the plan creates it")
     out.add()
+
+
+def _fit(names: list[str], room: int) -> list[str]:
+    """Names joined by commas, in lines of at most `room` characters (a longer name gets its own line)."""
+    lines = [""]
+    for name in names:
+        text = f"{lines[-1]}, {name}" if lines[-1] else name
+        if len(text) + 1 > room and lines[-1]:
+            lines[-1] += ","
+            lines.append(name)
+        else:
+            lines[-1] = text
+    return lines
 
 
 def _checks(out: _Out, doc: dict) -> None:

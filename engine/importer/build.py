@@ -10,6 +10,7 @@ from engine.importer.locations import snapshot_entry, storage_entry
 from engine.importer.schedules import DNS_LABEL, Apps, schedule_entry
 from engine.model.desired import APP_LABEL
 from engine.state.live import LiveState
+from engine.state.server import server_defaults
 
 
 class ImportProblem(SnapplanError):
@@ -43,6 +44,7 @@ def import_policy(live: LiveState, namespace: str = "velero", name: str | None =
     """The policy that reproduces the BackupStorageLocations, VolumeSnapshotLocations and Schedules in
     `namespace`; objects another policy manages are left to it."""
     policy_name = _policy_name(live, namespace, name)
+    defaults = server_defaults(live, namespace)
     notes: list[Note] = []
     skipped: list[str] = []
     files: dict[str, bytes] = {}
@@ -87,7 +89,7 @@ def import_policy(live: LiveState, namespace: str = "velero", name: str | None =
     schedules: dict[str, dict] = {}
     # Schedules that name their app (snapplan's template label) go first, so that name wins over a derived one.
     for addr, obj in sorted(objects("Schedule"), key=lambda ao: (not _app_label(ao[1]), ao[0].name)):
-        entry = add("schedules", addr, obj, lambda o, n: schedule_entry(o, apps, storage, vsls, n))
+        entry = add("schedules", addr, obj, lambda o, n: schedule_entry(o, apps, storage, vsls, defaults, n))
         if entry is not None:
             schedules[addr.name] = entry
     schedules = dict(sorted(schedules.items()))

@@ -8,10 +8,11 @@ from __future__ import annotations
 import re
 
 from engine import cron
-from engine.model.desired import APP_LABEL, SCOPE_LABEL, VOLUME_OPTIONS, ttl as velero_ttl
+from engine.model.desired import APP_LABEL, SCOPE_LABEL, VOLUME_OPTIONS
+from engine.state.server import ServerDefaults, effective_ttl
+from engine.times import DEFAULT_RETENTION, Duration
 
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_GO_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _DESCRIPTORS = {"@hourly": "hourly", "@daily": "daily", "@midnight": "daily", "@weekly": "weekly",
                 "@monthly": "monthly", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"}
 _ENTRY_ORDER = ("scope", "app", "exclude", "storage", "schedule", "timezone", "retention", "enabled",
@@ -52,33 +53,17 @@ def derive_slug(namespaces: list[str]) -> str:
     return "-".join(common).strip("-") or namespaces[0]
 
 
-def retention_of(ttl: str, note) -> str | None:
-    """Velero's ttl (`720h0m0s`) as retention (`30d`); None (the 30d default) when it is not set."""
-    m = _GO_DURATION.match(ttl or "")
-    if not ttl or not m or not any(m.groups()):
-        if ttl:
-            note(f"ttl {ttl!r} is not a duration snapplan reads; the policy keeps the default retention 30d")
-        else:
-            note("template.ttl is not set (Velero uses its server default); snapplan writes 720h0m0s (30d), "
-                 "so the plan shows it as an addition")
-        return None
-    h, mi, s = (int(g or 0) for g in m.groups())
-    seconds = h * 3600 + mi * 60 + s
-    if seconds == 0:  # Velero's backup controller replaces a zero ttl with its --default-backup-ttl
-        note(f"ttl {ttl!r} means Velero's server default (--default-backup-ttl, 720h unless changed); "
-             "snapplan writes 720h0m0s (30d), so the plan shows it as a change")
-        return None
-    hours = -(-seconds // 3600)
-    if hours == 0:
-        note(f"ttl {ttl!r} is shorter than an hour; the policy says 1h")
-        hours = 1
-    elif hours * 3600 != seconds:
-        note(f"ttl {ttl!r} is not a whole number of hours; the policy rounds it up to {hours}h")
-    retention = f"{hours // 24}d" if hours % 24 == 0 else f"{hours}h"
-    if velero_ttl(retention) != ttl and hours * 3600 == seconds:
-        note(f"ttl {ttl!r} is written {velero_ttl(retention)} by snapplan (the same duration); "
-             "the plan shows the new spelling")
-    return retention
+def retention_of(ttl, defaults: ServerDefaults, note) -> Duration:
+    """Velero's ttl as the policy's retention, by value (`720h`, `720h0m0s` and `30d` are one)."""
+    span = effective_ttl(ttl, defaults)
+    if span is None or span.nanoseconds < 0:
+        note(f"ttl {ttl!r} is not a duration Velero reads; the policy keeps the default retention "
+             f"{DEFAULT_RETENTION.policy_text()}")
+        return DEFAULT_RETENTION
+    if Duration.of(ttl) in (None, Duration(0)) and defaults.ttl != DEFAULT_RETENTION:
+        note(f"ttl {ttl or 'not set'}: Velero gives its backups the server default {defaults.ttl} "
+             f"(--default-backup-ttl, from {defaults.source}); the policy says so")
+    return span
 
 
 def schedule_expression(value: str, note) -> tuple[str, str | None] | None:
@@ -115,7 +100,7 @@ def volumes_of(template: dict, note) -> str:
 
 
 def schedule_entry(obj: dict, apps: Apps, storage: dict[str, dict], snapshot_locations: dict[str, dict],
-                   note) -> dict | None:
+                   defaults: ServerDefaults, note) -> dict | None:
     spec = obj.get("spec") or {}
     template = spec.get("template") or {}
     expression = schedule_expression(str(spec.get("schedule", "")), note)
@@ -178,9 +163,9 @@ def schedule_entry(obj: dict, apps: Apps, storage: dict[str, dict], snapshot_loc
     entry["schedule"], tz = expression
     if tz:
         entry["timezone"] = tz
-    retention = retention_of(template.get("ttl"), note)
-    if retention and retention != "30d":
-        entry["retention"] = retention
+    retention = retention_of(template.get("ttl"), defaults, note)
+    if retention != DEFAULT_RETENTION:
+        entry["retention"] = retention.policy_text()
     if spec.get("paused") is True:
         entry["enabled"] = False
         # Velero leaves a paused schedule's skipImmediately alone and reads it at the un-pause; without

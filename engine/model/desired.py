@@ -10,6 +10,7 @@ from engine.addr import Address
 from engine.errors import Diagnostic, PolicyError, Severity
 from engine.model.credentials import SourceMissing, digest, read_secret
 from engine.spec.policy import Credentials, Policy, Restore, Schedule, SnapshotLocation, Storage
+from engine.times import Duration
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "snapplan")
 POLICY_ANNOTATION = "snapplan.io/policy"
@@ -43,12 +44,6 @@ class DesiredObject:
 class DesiredState:
     policy: Policy
     objects: dict[Address, DesiredObject]
-
-
-def ttl(retention: str) -> str:
-    """`30d` -> Velero's Go duration `720h0m0s`."""
-    n, unit = int(retention[:-1]), retention[-1]
-    return f"{n * {'h': 1, 'd': 24, 'w': 168}[unit]}h0m0s"
 
 
 def secret_name(storage: str) -> str:
@@ -181,10 +176,10 @@ def coverage(policy: Policy, scope: str, app: str | None, exclude=()) -> dict:
     return out
 
 
-def backup_template(policy: Policy, *, scope: str, app: str | None, storage: str, retention: str,
+def backup_template(policy: Policy, *, scope: str, app: str | None, storage: str, retention: Duration,
                     volumes: str = "default", exclude=(), snapshot_location: str | None = None) -> dict:
     """A Velero BackupSpec as snapplan writes it: a Schedule's template, or an on-demand Backup's spec."""
-    template: dict = {"metadata": {"labels": scope_labels(scope, app)}, "ttl": ttl(retention),
+    template: dict = {"metadata": {"labels": scope_labels(scope, app)}, "ttl": str(retention),  # Go's spelling, as Velero writes it back
                       "storageLocation": storage}
     template.update(coverage(policy, scope, app, exclude))
     template.update(VOLUME_OPTIONS[volumes])

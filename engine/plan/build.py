@@ -8,7 +8,7 @@ from datetime import datetime
 
 from engine import cron
 from engine.addr import Address
-from engine.diff import MOVE_PATHS, REPLACE_PATHS, UNKNOWN, diff, path_str
+from engine.diff import MOVE_PATHS, REPLACE_PATHS, UNKNOWN, diff, path_str, velero_of
 from engine.errors import PlanError
 from engine.graph import dependencies, ordered, refs_of
 from engine.model.desired import DesiredState
@@ -17,9 +17,8 @@ from engine.plan.preflight import check_velero
 from engine.plan.defaults import default_warnings
 from engine.plan.schedules import schedule_reasons
 from engine.state.live import LiveState
-
-
-VELERO_DEFAULT_TTL = "720h0m0s"
+from engine.state.server import effective_ttl
+from engine.times import Duration
 
 
 @dataclass(frozen=True)
@@ -151,17 +150,15 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
         reasons.extend(schedule_reasons(c, live.get(addr), now))
         ttl_change = next((f for f in c.fields if f.path == ("spec", "template", "ttl")), None)
         if ttl_change and c.action is Action.UPDATE:
-            default = ttl_change.before in (None, "0s", "0")  # no (or zero) ttl: Velero's default, 30 days
-            before = VELERO_DEFAULT_TTL if default else ttl_change.before
+            defaults = velero_of(desired, live).defaults
+            before = effective_ttl(ttl_change.before, defaults)
+            default = before is not None and Duration.of(ttl_change.before) in (None, Duration(0))
+            was = f"{before or ttl_change.before}" + (" (Velero's default)" if default else "")
             n = backup_counts().get(addr.name, 0)
-            if before == ttl_change.after:
-                reasons.append(f"retention written out: {ttl_change.after} is Velero's default, so backups "
-                               "keep the same expiry")
-            else:
-                was = f"{before}" + (" (Velero's default)" if default else "")
-                warnings.append(f"{addr}: retention changes from {was} to {ttl_change.after}; "
-                                f"{n} existing backup(s) of this schedule keep their current expiry")
-                retention.append(RetentionChange(addr, before, ttl_change.after, n))
+            after = effective_ttl(ttl_change.after, defaults)
+            warnings.append(f"{addr}: retention changes from {was} to {after}; "
+                            f"{n} existing backup(s) of this schedule keep their current expiry")
+            retention.append(RetentionChange(addr, str(before or ttl_change.before), str(after), n))
     if addr.kind == "BackupStorageLocation" and c.action in (Action.UPDATE, Action.REPLACE):
         warnings += _location_moves(c, live, ns)
     if addr.kind == "BackupStorageLocation" and c.action is Action.CREATE:

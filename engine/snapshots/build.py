@@ -12,10 +12,10 @@ from engine.model.crd import check_object
 from engine.model.desired import POLICY_ANNOTATION, backup_template, schedule_template
 from engine.snapshots.details import SCHEDULE_LABEL
 from engine.spec.policy import Policy
+from engine.times import DEFAULT_RETENTION, Duration
 
 BACKUP_NAME_LABEL = "velero.io/backup-name"
 BACKUP_UID_LABEL = "velero.io/backup-uid"
-RETENTION = re.compile(r"^[1-9][0-9]{0,5}[hdw]$")  # the policy schema's duration
 NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
@@ -84,9 +84,9 @@ def _scope_spec(policy: Policy, req: BackupRequest) -> dict:
                                    + _known("storage", policy.storage))
     if req.storage and req.storage not in policy.storage:
         raise SnapshotRequestError(f"no storage {req.storage!r} in the policy" + _known("storage", policy.storage))
-    retention = req.retention or "30d"
-    if not RETENTION.match(retention):
-        raise SnapshotRequestError(f"--retention {retention!r}: use Nh, Nd or Nw, e.g. 7d")
+    retention = Duration.of(req.retention) if req.retention else DEFAULT_RETENTION
+    if retention is None or retention.nanoseconds <= 0:
+        raise SnapshotRequestError(f"--retention {req.retention!r}: use e.g. 7d, 2w, 36h or 1h30m")
     return backup_template(policy, scope=req.scope, app=req.app, storage=storage, retention=retention)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.model.desired import ttl as velero_ttl
 from engine.snapshots import cluster
 from engine.snapshots.build import SnapshotRequestError
 from engine.snapshots.details import PHASES, BackupDetails, backup_details, fs_backups_of, restore_json
 from engine.snapshots.retention import retention_check
 from engine.spec.policy import Policy
+from engine.times import DEFAULT_RETENTION
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,10 @@ def describe(api, ns: str, name: str, policy: Policy | None, now: datetime) -> d
     fs = fs_backups_of(cluster.pod_volume_backups(api, ns, name))
     d = backup_details(backup, app_namespaces(policy), fs)
     if policy is not None:
-        current, source = {s.name: velero_ttl(s.retention) for s in policy.schedules.values()}, "policy"
+        current, source = {s.name: str(s.retention) for s in policy.schedules.values()}, "policy"
     else:
         schedules = cluster.list_kind(api, ns, "schedules")
-        current = {s["metadata"]["name"]: ((s.get("spec") or {}).get("template") or {}).get("ttl") or "720h0m0s"
+        current = {s["metadata"]["name"]: ((s.get("spec") or {}).get("template") or {}).get("ttl") or str(DEFAULT_RETENTION)
                    for s in schedules}
         source = "cluster"
     doc = d.to_json(now)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.spec.policy import App, Credentials, DrillExpect, Policy, Restore, Schedule, SnapshotLocation, Storage
+from engine.spec.policy import (App, Credentials, DrillExpect, Policy, Restore, Schedule, SnapshotLocation, Storage,
+                                VeleroServer)
 from engine.spec.source import Document, dotted
+from engine.times import DEFAULT_RETENTION, Duration
 
 
 def _pairs(mapping: dict | None) -> tuple[tuple[str, str], ...]:
@@ -71,7 +73,7 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
         name: Schedule(
             name=name, scope=s["scope"], storage=s.get("storage") or default_storage or "",
             schedule=s["schedule"], app=s.get("app"), snapshot_location=s.get("snapshotLocation"),
-            timezone=s.get("timezone"), retention=s.get("retention", "30d"), enabled=s.get("enabled", True),
+            timezone=s.get("timezone"), retention=_retention(s.get("retention")), enabled=s.get("enabled", True),
             start_immediately=s.get("startImmediately", False), volumes=s.get("volumes", "default"),
             exclude=tuple(s.get("exclude") or ()),
         )
@@ -85,10 +87,20 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
         )
         for name, r in (data.get("restores") or {}).items()
     }
+    server = data.get("veleroServer") or {}
+    velero_server = VeleroServer(default_location=server.get("defaultBackupStorageLocation"),
+                                 default_ttl=Duration.of(server.get("defaultBackupTTL")))
     positions = {dotted(path): pos for path, pos in doc.positions.items() if path}
     files = tuple(sorted({pos.file for pos in doc.positions.values()}))
     return Policy(
         name=data["metadata"]["name"], velero_namespace=data.get("veleroNamespace", "velero"),
         apps=apps, storage=storage, snapshot_locations=vsls, schedules=schedules, restores=restores,
-        files=files, positions=positions, drills_every=(data.get("drills") or {}).get("every"),
+        files=files, velero_server=velero_server, positions=positions,
+        drills_every=(data.get("drills") or {}).get("every"),
     )
+
+
+def _retention(text) -> Duration:
+    """The written retention; a bad one (reported by the schema or semantics) reads as the default."""
+    span = Duration.of(text)
+    return span if span is not None and span.nanoseconds > 0 else DEFAULT_RETENTION

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.errors import SourceRange
+from engine.times import DEFAULT_RETENTION, Duration
 
 OBJECT_STORAGE = ("aws", "s3-compatible", "gcp", "azure")
 INTERNAL_STORAGE = ("hostpath", "nfs", "pvc")
@@ -83,7 +84,7 @@ class Schedule:
     app: str | None = None
     snapshot_location: str | None = None
     timezone: str | None = None
-    retention: str = "30d"
+    retention: Duration = DEFAULT_RETENTION
     enabled: bool = True
     start_immediately: bool = False
     volumes: str = "default"
@@ -102,6 +103,14 @@ class Restore:
 
 
 @dataclass(frozen=True)
+class VeleroServer:
+    """What the policy says of Velero's server flags, for a state that does not show its Deployment."""
+
+    default_location: str | None = None  # --default-backup-storage-location
+    default_ttl: Duration | None = None  # --default-backup-ttl
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     velero_namespace: str
@@ -112,6 +121,7 @@ class Policy:
     restores: dict[str, Restore]
     files: tuple[str, ...] = ()
     drills_every: str | None = None  # `drills.every`: an app with no successful drill for longer is `untested`
+    velero_server: VeleroServer = VeleroServer()
     positions: dict[str, SourceRange] = field(default_factory=dict, compare=False, hash=False)
 
     def where(self, dotted_path: str) -> SourceRange | None:

@@ -133,7 +133,7 @@ def _explain(err) -> list[tuple[tuple, str, bool]]:
 
 def _pattern_hint(path: tuple, pattern: str) -> str:
     if path and path[-1] == "retention":
-        return "use Nh, Nd or Nw, e.g. 30d"
+        return "use e.g. 30d, 2w, 36h or 1h30m"
     if "namespaces" in path or path[-1:] in (("name",), ("app",)):
         return "lowercase letters, digits and '-', at most 63 characters"
     return f"must match {pattern}"

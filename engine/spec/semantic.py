@@ -10,6 +10,7 @@ from engine.spec.hygiene import check_hygiene
 from engine.spec.policy import INTERNAL_STORAGE, OBJECT_STORAGE, Credentials, Policy
 from engine.spec.files import outside_problem
 from engine.spec.source import Document
+from engine.times import GO_MAX_NANOSECONDS, Duration, DurationTooLong
 
 COMMON_FIELDS = {"type", "default", "accessMode", "protect", "config", "bucket", "prefix", "credentials"}
 TYPE_FIELDS = {
@@ -35,6 +36,11 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
 
     check_hygiene(policy, doc, diags)
     _check_storage(policy, doc, diags, strict_sources, env, roots or {})
+    server_ttl = (doc.data.get("veleroServer") or {}).get("defaultBackupTTL")
+    problem = _retention_problem(server_ttl)
+    if problem:
+        diags.error(problem.replace("retention", "defaultBackupTTL", 1), "veleroServer.defaultBackupTTL",
+                    at("veleroServer", "defaultBackupTTL"))
 
     cron_problems: dict[str, str | None] = {}  # a policy repeats a few schedule lines many times
     for name, sched in policy.schedules.items():
@@ -64,10 +70,9 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
             if cron.expand(sched.schedule).startswith("@every"):
                 diags.warning("timezone has no effect on an @every interval", f"schedules.{name}.timezone",
                               at(*p, "timezone"))
-        if _retention_too_long(sched.retention):
-            diags.error(f"retention {clip(sched.retention)} is longer than Velero can hold "
-                        f"(at most {MAX_TTL_HOURS}h, about 292 years)", f"schedules.{name}.retention",
-                        at(*p, "retention"))
+        problem = _retention_problem(raw.get("retention"))
+        if problem:
+            diags.error(problem, f"schedules.{name}.retention", at(*p, "retention"))
 
     for name, rest in policy.restores.items():
         p = ("restores", name)
@@ -98,13 +103,19 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
                                 doc.where_key(p + ("namespaceMapping", src_ns)))
 
 
-MAX_TTL_HOURS = cron.GO_MAX_NANOSECONDS // (3600 * 10**9)  # Velero's ttl is a Go time.Duration
+MAX_TTL_HOURS = GO_MAX_NANOSECONDS // (3600 * 10**9)  # Velero's ttl is a Go time.Duration
 
 
-def _retention_too_long(retention) -> bool:
-    if not isinstance(retention, str) or not retention[:-1].isdigit() or retention[-1:] not in ("h", "d", "w"):
-        return False  # the schema reports it
-    return int(retention[:-1]) * {"h": 1, "d": 24, "w": 168}[retention[-1]] > MAX_TTL_HOURS
+def _retention_problem(retention) -> str | None:
+    try:
+        span = Duration.parse(retention)
+    except DurationTooLong:
+        return f"retention {clip(retention)} is longer than Velero can hold (at most {MAX_TTL_HOURS}h, about 292 years)"
+    except (ValueError, TypeError):
+        return None  # absent, or the schema reports it
+    if span.nanoseconds <= 0:
+        return f"retention {clip(retention)} is no time: Velero reads a zero ttl as its server default"
+    return None
 
 
 def _known(names) -> str:

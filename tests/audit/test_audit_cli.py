@@ -147,7 +147,8 @@ def test_text_sections(handmade, capsys, monkeypatch):
     assert "  nightly           stale   24h        30      56h ago         in 16h" in out
     assert "  shop-hourly       fresh   1h         48      0s ago          in 1h" in out
     assert "    expiring within 24h: 24 backups, first shop-hourly-20261123090000 (in 1h)" in out
-    assert "    0 4 * * *, retention 72h (3d), to the default location, phase Enabled\n" in out
+    # no storageLocation: Velero sends its backups to the location marked default (backup_controller.go)
+    assert "    0 4 * * *, retention 72h (3d), to bsl.primary, phase Enabled\n" in out
     assert "  analytics        NONE\n" in out and "  Unprotected: analytics" in out
     assert "  app reports: namespace(s) missing from the cluster: reports" in out
     assert "  second-site  Unavailable    30s ago    yes      shop-hourly\n" in out

@@ -158,3 +158,21 @@ def test_invalid_cron_fails_validation(sim_cluster: SimCluster) -> None:
     assert c.status(SCHEDULE, "tz")["validationErrors"] == [
         "invalid schedule: provided bad location Mars/Olympus: unknown time zone Mars/Olympus"]
     assert c.sim.next_wakeup() is None
+
+
+def test_server_flags_fill_in_what_a_schedule_leaves_empty(s3) -> None:
+    """backup_controller.go prepareBackupRequest: ttl 0s -> --default-backup-ttl; no storageLocation -> the
+    location marked default, else --default-backup-storage-location."""
+    from tests.cluster.velero_sim.testing import new_sim_cluster
+
+    c = new_sim_cluster(s3, server_args={"default-backup-ttl": "240h", "default-backup-storage-location": "site-b"})
+    c.s3.create_bucket("velero")
+    c.add_credentials("cloud-credentials", c.s3.create_credentials())
+    c.add_location("site-a", "velero", "cloud-credentials", prefix="a")
+    c.add_location("site-b", "velero", "cloud-credentials", prefix="b")
+    c.create(SCHEDULE, objects.schedule("daily", "0 2 * * *", ttl="0s"))
+    c.run(timedelta(hours=3))
+    backup = c.get(BACKUP, "daily-20261124020000")
+    assert backup["spec"]["ttl"] == "240h0m0s"
+    assert backup["status"]["expiration"] == "2026-12-04T02:00:00Z"
+    assert backup["spec"]["storageLocation"] == "site-b"  # none is marked default: the server's flag

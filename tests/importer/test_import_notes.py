@@ -6,6 +6,8 @@ import pytest
 from engine.importer import ImportProblem, import_policy
 from engine.importer.schedules import derive_slug, retention_of, schedule_expression
 from engine.state.live import LiveState
+from engine.state.server import ServerDefaults
+from engine.times import Duration
 
 V1 = "velero.io/v1"
 
@@ -17,18 +19,23 @@ def notes_of(fn, *args):
 
 @pytest.mark.parametrize("ttl, retention, note", [
     ("720h0m0s", "30d", None), ("336h0m0s", "14d", None), ("72h0m0s", "3d", None), ("36h0m0s", "36h", None),
-    ("720h", "30d", "is written 720h0m0s by snapplan (the same duration)"),
-    ("1h30m0s", "2h", "not a whole number of hours; the policy rounds it up to 2h"),
-    ("10m0s", "1h", "rounds it up to 1h"),
-    # Velero reads a zero ttl as "use the server's default" (30d unless --default-backup-ttl says otherwise)
-    ("0s", None, "ttl '0s' means Velero's server default"), ("0h0m0s", None, "means Velero's server default"),
-    (None, None, "template.ttl is not set"),
-    ("forever", None, "not a duration snapplan reads"),
+    # Durations by value: Velero's own spelling, a shorter Go spelling and the policy's are one retention
+    ("720h", "30d", None), ("1h30m0s", "1h30m", None), ("10m0s", "10m", None), ("90m", "1h30m", None),
+    # Velero reads a zero or missing ttl as its server default (--default-backup-ttl, 720h unless changed)
+    ("0s", "30d", None), ("0h0m0s", "30d", None), (None, "30d", None),
+    ("forever", "30d", "not a duration Velero reads"),
 ])
 def test_ttl_back_to_retention(ttl, retention, note):
-    got, notes = notes_of(retention_of, ttl)
-    assert got == retention
+    got, notes = notes_of(retention_of, ttl, ServerDefaults())
+    assert got.policy_text() == retention
     assert (note is None and notes == []) or (note is not None and note in notes[0])
+
+
+def test_zero_ttl_takes_the_servers_default_ttl():
+    got, notes = notes_of(retention_of, "0s", ServerDefaults(ttl=Duration.parse("240h"), source="the velero "
+                                                                                          "Deployment's flags"))
+    assert got.policy_text() == "10d"
+    assert "server default 240h0m0s (--default-backup-ttl, from the velero Deployment's flags)" in notes[0]
 
 
 @pytest.mark.parametrize("value, expected, note", [

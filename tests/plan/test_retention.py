@@ -1,6 +1,9 @@
 """Retention changes in the plan: a warning about existing backups, except when nothing really changes."""
 from __future__ import annotations
 
+import json
+
+import pytest
 import yaml
 
 from tests.helpers import NOW, run_cli, write
@@ -17,12 +20,12 @@ schedules:
 """
 
 
-def plan(tmp_path, capsys, monkeypatch, retention, live_ttl):
+def plan(tmp_path, capsys, monkeypatch, retention, live_ttl, *args, extra_items=(), server=""):
     from engine.model import build_desired
     from engine.model.manifest import to_manifest
     from engine.spec import load_policy
 
-    policy = write(tmp_path / "p.yaml", POLICY.replace("RETENTION", retention))
+    policy = write(tmp_path / "p.yaml", POLICY.replace("RETENTION", retention) + server)
     desired = build_desired(load_policy(write(tmp_path / "old.yaml", POLICY.replace("RETENTION", "30d")),
                                         env={})[0], {})
     items = []
@@ -39,15 +42,21 @@ def plan(tmp_path, capsys, monkeypatch, retention, live_ttl):
     items += [{"apiVersion": "velero.io/v1", "kind": "Backup",
                "metadata": {"name": f"nightly-{i}", "namespace": "velero",
                             "labels": {"velero.io/schedule-name": "nightly"}}} for i in range(3)]
+    items += list(extra_items)
     state = write(tmp_path / "s.yaml", yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items}))
-    return run_cli(["plan", "-f", str(policy), "--state", str(state), "--now", NOW], capsys, monkeypatch)
+    return run_cli(["plan", "-f", str(policy), "--state", str(state), "--now", NOW, *args], capsys, monkeypatch)
 
 
-def test_writing_out_velero_default_retention_is_not_a_change_of_expiry(tmp_path, capsys, monkeypatch):
-    res = plan(tmp_path, capsys, monkeypatch, "30d", None)
+@pytest.mark.parametrize("retention, live_ttl", [
+    ("30d", None), ("30d", "0s"),  # Velero reads a zero or missing ttl as its --default-backup-ttl, 720h
+    ("30d", "720h"), ("720h0m0s", "720h"), ("720h", "720h0m0s"), ("1h30m", "90m"), ("2w", "336h0m0s"),
+])
+def test_one_duration_in_two_spellings_is_no_change(tmp_path, capsys, monkeypatch, retention, live_ttl):
+    res = plan(tmp_path, capsys, monkeypatch, retention, live_ttl, "--json")
     assert res.code == 0, res.err
-    assert "retention written out: 720h0m0s is Velero's default, so backups keep the same expiry" in res.out
-    assert "retention changes" not in res.out
+    doc = json.loads(res.out)
+    assert doc["has_changes"] is False, doc["resource_changes"]
+    assert not [w for w in doc["warnings"] if "retention" in w]
 
 
 def test_a_real_retention_change_warns_about_existing_backups(tmp_path, capsys, monkeypatch):
@@ -56,9 +65,22 @@ def test_a_real_retention_change_warns_about_existing_backups(tmp_path, capsys, 
             "3 existing backup(s) of this schedule keep their current expiry") in res.out
     res = plan(tmp_path, capsys, monkeypatch, "7d", "336h0m0s")
     assert "retention changes from 336h0m0s to 168h0m0s; 3 existing backup(s)" in res.out
+    res = plan(tmp_path, capsys, monkeypatch, "30d", "336h")
+    assert "retention changes from 336h0m0s to 720h0m0s; 3 existing backup(s)" in res.out
 
 
-def test_a_zero_ttl_is_velero_default(tmp_path, capsys, monkeypatch):
-    res = plan(tmp_path, capsys, monkeypatch, "30d", "0s")
-    assert "retention written out: 720h0m0s is Velero's default" in res.out
-    assert "retention changes" not in res.out
+def test_a_zero_ttl_is_the_servers_default_ttl(tmp_path, capsys, monkeypatch):
+    """The velero Deployment's --default-backup-ttl is what a zero ttl means; the policy can say it too."""
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "velero", "namespace": "velero"},
+                  "spec": {"template": {"spec": {"containers": [
+                      {"name": "velero", "image": "velero/velero:v1.17.1",
+                       "args": ["server", "--default-backup-ttl", "240h"]}]}}}}
+    res = plan(tmp_path, capsys, monkeypatch, "30d", "0s", extra_items=[deployment])
+    assert ("schedule.nightly: retention changes from 240h0m0s (Velero's default) to 720h0m0s; "
+            "3 existing backup(s)") in res.out
+    res = plan(tmp_path, capsys, monkeypatch, "10d", "0s", "--json", extra_items=[deployment])
+    assert json.loads(res.out)["has_changes"] is False
+    res = plan(tmp_path, capsys, monkeypatch, "10d", "0s", "--json", server="veleroServer: {defaultBackupTTL: 240h}")
+    assert json.loads(res.out)["has_changes"] is False
+    res = plan(tmp_path, capsys, monkeypatch, "10d", "0s")
+    assert "retention changes from 720h0m0s (Velero's default) to 240h0m0s" in res.out

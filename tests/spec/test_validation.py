@@ -43,7 +43,7 @@ def test_all_errors_reported_at_once_with_positions(tmp_path, capsys, monkeypatc
     expected = [
         f"{f}:13:12: schedules.a.scope: scope application needs `app:`",
         f"{f}:14:15: schedules.a.schedule: cron '61 * * * *': minute field '61' is out of range (0-59)",
-        f"{f}:15:16: schedules.a.retention: '3x' is not valid here (use Nh, Nd or Nw, e.g. 30d)",
+        f"{f}:15:16: schedules.a.retention: '3x' is not valid here (use e.g. 30d, 2w, 36h or 1h30m)",
         f"{f}:16:15: schedules.a.timezone: unknown timezone 'Mars/Base': use an IANA name such as Europe/Berlin",
     ]
     for line in expected:

@@ -96,9 +96,10 @@ def metadata_json(backup: dict) -> dict:
 
 
 class BackupController:
-    def __init__(self, ctx: Context, default_location: str = "default") -> None:
+    def __init__(self, ctx: Context, default_location: str = "default", default_ttl: timedelta = DEFAULT_TTL) -> None:
         self.ctx = ctx
         self.default_location = default_location  # velero server --default-backup-storage-location
+        self.default_ttl = default_ttl  # velero server --default-backup-ttl (pkg/cmd/server/config/config.go)
 
     def reconcile(self) -> None:
         for backup in self.ctx.kube.list(BACKUP):
@@ -126,9 +127,11 @@ class BackupController:
         spec = updated.setdefault("spec", {})
         status = updated.setdefault("status", {})
         status.update(version=1, formatVersion=FORMAT_VERSION)
+        # backup_controller.go prepareBackupRequest: a zero (or absent) ttl is the server's default; an
+        # empty storageLocation is the location marked default (the first listed), else the server flag's.
         ttl = parse_duration(spec["ttl"]) if spec.get("ttl") else timedelta(0)
         if ttl == timedelta(0):
-            ttl = DEFAULT_TTL
+            ttl = self.default_ttl
             spec["ttl"] = format_duration(ttl)
         status["expiration"] = rfc3339(now + ttl)
         errors = []

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .backups import BackupController
-from .context import DEFAULT_CREDENTIALS, Context
+from .context import DEFAULT_CREDENTIALS, DEFAULT_TTL, Context
 from .deletion import DeletionController, GarbageCollector
 from .downloads import DownloadRequestController
 from .kube import Kube
@@ -38,6 +38,7 @@ class VeleroSimulator:
         *,
         default_credentials: tuple[str, str] | None = DEFAULT_CREDENTIALS,
         default_location: str = "default",
+        default_ttl: timedelta = DEFAULT_TTL,
         schedule_skip_immediately: bool = False,
     ) -> None:
         """s3_endpoint_url stands in for AWS for locations without config.s3Url. default_credentials
@@ -50,7 +51,7 @@ class VeleroSimulator:
         self.gc = GarbageCollector(self.ctx)
         self.deletions = DeletionController(self.ctx)
         self.schedules = ScheduleController(self.ctx, schedule_skip_immediately)
-        self.backups = BackupController(self.ctx, default_location)
+        self.backups = BackupController(self.ctx, default_location, default_ttl)
         self.restores = RestoreController(self.ctx)
         self.status_requests = StatusRequestController(self.ctx)
         self.downloads = DownloadRequestController(self.ctx)

@@ -13,6 +13,7 @@ from tests.cluster.s3 import MotoS3, S3Credentials
 from . import objects
 from .kube import BACKUP, BSL, DEPLOYMENT, NAMESPACE, RESTORE, SCHEDULE, SECRET
 from .simulator import VeleroSimulator, run_until
+from .times import parse_duration
 
 START = datetime.fromisoformat("2026-11-24T00:00:00+00:00")
 
@@ -51,9 +52,10 @@ class SimCluster:
 
 
 def new_sim_cluster(s3: MotoS3, *, namespaces: tuple[str, ...] = ("app-a", "app-b"),
-                    start: datetime = START, clock: object | None = None) -> SimCluster:
+                    start: datetime = START, clock: object | None = None, server_args: dict | None = None) -> SimCluster:
     """Velero's CRDs and namespace, its Deployment, a few application namespaces, and a simulator
-    whose stand-in for AWS is the moto server."""
+    whose stand-in for AWS is the moto server. `server_args` are velero server flags, e.g.
+    {"default-backup-ttl": "240h"}: written into the Deployment's args and obeyed by the simulator."""
     from tests.cluster.apiserver.resources import velero_crds
     from tests.cluster.apiserver.store import Store
 
@@ -63,8 +65,16 @@ def new_sim_cluster(s3: MotoS3, *, namespaces: tuple[str, ...] = ("app-a", "app-
         store.register_crd(crd)
     for name in ("velero", *namespaces):
         store.create(NAMESPACE, None, objects.namespace(name))
-    store.create(DEPLOYMENT, "velero", objects.velero_deployment())
-    return SimCluster(store, clock, s3, VeleroSimulator(store, clock, s3.url))
+    deployment = objects.velero_deployment()
+    args = dict(server_args or {})
+    deployment["spec"]["template"]["spec"]["containers"][0]["args"] += [f"--{k}={v}" for k, v in args.items()]
+    store.create(DEPLOYMENT, "velero", deployment)
+    options: dict = {}
+    if "default-backup-ttl" in args:
+        options["default_ttl"] = parse_duration(args["default-backup-ttl"])
+    if "default-backup-storage-location" in args:
+        options["default_location"] = args["default-backup-storage-location"]
+    return SimCluster(store, clock, s3, VeleroSimulator(store, clock, s3.url, **options))
 
 
 @pytest.fixture
