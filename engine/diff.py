@@ -17,6 +17,7 @@ from engine.state.live import LiveState, content_parts
 from engine.state.server import ServerDefaults, effective_ttl, server_defaults
 
 from engine.model.manifest import LAST_APPLIED, last_applied
+from engine.model.provider import same_provider
 PRUNABLE = ("Secret", "BackupStorageLocation", "VolumeSnapshotLocation", "Schedule")
 LISTED_UNMANAGED = ("BackupStorageLocation", "VolumeSnapshotLocation", "Schedule", "Restore")
 # A provider change replaces the location: Velero invalidates its BackupRepositories when a location is deleted
@@ -133,6 +134,8 @@ class Velero:
     defaults: ServerDefaults = ServerDefaults()
 
     def same(self, kind: str, path: tuple, have, want) -> bool:
+        if kind in ("BackupStorageLocation", "VolumeSnapshotLocation") and path == ("spec", "provider"):
+            return same_provider(have, want)  # gcp is velero.io/gcp (clientmgmt/manager.go sanitizeName)
         if kind == "Schedule" and path == ("spec", "template", "ttl"):
             # 720h, 720h0m0s and 30d are one duration; 0s or none is the server's --default-backup-ttl
             span = effective_ttl(have, self.defaults)

@@ -9,12 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 
-from engine.model.desired import LVP_MOUNT, PROTECT_ANNOTATION, PROVIDERS
-
-# provider as written in the cluster -> snapplan storage type (aws is split by s3Url below)
-_STORAGE_TYPES = {"aws": "aws", "velero.io/gcp": "gcp", "velero.io/azure": "azure",
-                  "replicated.com/hostpath": "hostpath", "replicated.com/nfs": "nfs", "replicated.com/pvc": "pvc"}
-_SNAPSHOT_TYPES = {"aws": "aws", "velero.io/gcp": "gcp", "velero.io/azure": "azure"}
+from engine.model.desired import LVP_MOUNT, PROTECT_ANNOTATION
+from engine.model.provider import PROVIDERS, SNAPSHOT_TYPES, STORAGE_TYPES, Provider
 _STORAGE_ORDER = ["type", "default", "bucket", "prefix", "region", "endpoint", "pathStyle", "caFile", "resourceGroup",
                   "storageAccount", "subscriptionId", "server", "path", "storageSize", "storageClassName",
                   "accessMode", "protect", "credentials", "config"]
@@ -29,7 +25,7 @@ def storage_entry(obj: dict, note, files: dict[str, bytes]) -> dict | None:
     spec = obj.get("spec") or {}
     provider = spec.get("provider", "")
     config = {str(k): str(v) for k, v in (spec.get("config") or {}).items()}
-    kind = _STORAGE_TYPES.get(provider)
+    kind = STORAGE_TYPES.get(Provider.of(provider))  # gcp is velero.io/gcp, as Velero reads it
     if kind is None:
         note(_unknown_provider(provider, sorted(set(PROVIDERS.values()))))
         return None
@@ -141,7 +137,7 @@ def _ca_file(name: str, encoded: str, note, files: dict[str, bytes]) -> str | No
 def snapshot_entry(obj: dict, note) -> dict | None:
     spec = obj.get("spec") or {}
     provider = spec.get("provider", "")
-    kind = _SNAPSHOT_TYPES.get(provider)
+    kind = SNAPSHOT_TYPES.get(Provider.of(provider))
     if kind is None:
         note(_unknown_provider(provider, ["aws", "velero.io/azure", "velero.io/gcp"]))
         return None

@@ -9,6 +9,7 @@ from engine import cron
 from engine.addr import Address
 from engine.errors import Diagnostic, PolicyError, Severity
 from engine.model.credentials import SourceMissing, digest, read_secret
+from engine.model.provider import PROVIDERS
 from engine.spec.policy import Credentials, Policy, Restore, Schedule, SnapshotLocation, Storage
 from engine.times import Duration
 
@@ -19,10 +20,6 @@ SCOPE_LABEL = "snapplan.io/scope"
 APP_LABEL = "snapplan.io/app"
 SECRET_KEY = "cloud"
 LVP_MOUNT = "/var/velero-local-volume-provider"
-PROVIDERS = {
-    "aws": "aws", "s3-compatible": "aws", "gcp": "velero.io/gcp", "azure": "velero.io/azure",
-    "hostpath": "replicated.com/hostpath", "nfs": "replicated.com/nfs", "pvc": "replicated.com/pvc",
-}
 
 
 @dataclass(frozen=True)

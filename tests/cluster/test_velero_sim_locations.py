@@ -27,6 +27,25 @@ def test_good_credentials_make_it_available(sim_cluster: SimCluster) -> None:
     assert status["lastValidationTime"] == "2026-11-24T00:00:00Z"
 
 
+@pytest.mark.parametrize("provider, phase", [("velero.io/aws", "Available"), ("aws", "Available"),
+                                             ("gcp", "Unavailable")])
+def test_provider_names_are_sanitised_as_velero_does(sim_cluster: SimCluster, provider: str, phase: str) -> None:
+    """clientmgmt/manager.go sanitizeName: `aws` is `velero.io/aws`; a missing plugin is named in full."""
+    c = sim_cluster
+    c.s3.create_bucket("velero", region="eu-west-1")
+    c.add_credentials("creds", c.s3.create_credentials())
+    loc = objects.storage_location("loc", "velero", s3_url=c.s3.url, region="eu-west-1", credential=("creds", "cloud"))
+    loc["spec"]["provider"] = provider
+    if provider == "gcp":
+        loc["spec"]["config"] = {}
+    c.create(BSL, loc)
+    c.sim.step()
+    status = c.status(BSL, "loc")
+    assert status["phase"] == phase
+    if phase == "Unavailable":
+        assert status["message"] == UNAVAILABLE + "unable to locate ObjectStore plugin named velero.io/gcp"
+
+
 @pytest.mark.parametrize("case, expected", [
     ("wrong-secret", LIST_FAILED + "403, RequestID: "),
     ("no-permissions", LIST_FAILED + "403, RequestID: "),

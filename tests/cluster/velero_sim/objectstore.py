@@ -106,6 +106,7 @@ def resolve_config(
             credentials_file = read_secret(*default_credentials)
         except StorageError:
             credentials_file = None
+    # pkg/plugin/clientmgmt/manager.go sanitizeName: a name without "/" is velero.io/<name>; only aws is here
     if provider not in AWS_PROVIDERS:
         name = provider if "/" in provider else f"velero.io/{provider}"
         raise StorageError(f"unable to locate ObjectStore plugin named {name}")
