@@ -14,7 +14,7 @@ from engine.model.credentials import digest
 from engine.model.desired import MANAGED_BY, POLICY_ANNOTATION, PROTECT_ANNOTATION, DesiredObject, DesiredState
 from engine.plan.model import SENSITIVE, Action, Change, FieldChange
 from engine.state.live import LiveState, content_parts
-from engine.state.server import ServerDefaults, effective_ttl, server_defaults
+from engine.state.server import ServerDefaults, effective_ttl, marked_default, server_defaults
 
 from engine.model.manifest import LAST_APPLIED, last_applied
 from engine.model.provider import same_provider
@@ -38,6 +38,7 @@ ABSENT_MEANS = {
     "BackupStorageLocation": {("spec", "default"): False, ("spec", "accessMode"): "ReadWrite"},
 }
 ADOPT_REASON = "adopt: not managed by snapplan yet"
+NEWEST = "9999-12-31T23:59:59Z"  # a location apply creates is the most recently created one
 UNKNOWN = "(sensitive, not in state)"
 
 
@@ -52,6 +53,12 @@ class DiffResult:
 
 def is_managed(obj: dict) -> bool:
     return (obj.get("metadata", {}).get("labels") or {}).get(MANAGED_BY[0]) == MANAGED_BY[1]
+
+
+def other_manager(obj: dict) -> str | None:
+    """The tool another than snapplan that manages the object (Helm, oadp-operator, ...), by its managed-by label."""
+    tool = (obj.get("metadata", {}).get("labels") or {}).get(MANAGED_BY[0])
+    return tool if tool and tool != MANAGED_BY[1] else None
 
 
 def policy_of(obj: dict) -> str | None:
@@ -132,8 +139,15 @@ class Velero:
     location sends its backups now and after apply. Values Velero reads alike are not drift."""
 
     defaults: ServerDefaults = ServerDefaults()
+    default_now: str | None = None  # where a Backup naming no location goes now (None: not known)
+    default_after: str | None = None  # ... and after apply
+    transient_defaults: frozenset[str] = frozenset()  # marked default, but Velero unsets it (a newer one stays)
 
     def same(self, kind: str, path: tuple, have, want) -> bool:
+        if kind == "Schedule" and path == ("spec", "template", "storageLocation") and self.default_now:
+            # no location is Velero's default location (backup_controller.go prepareBackupRequest), now and after
+            now = have or self.default_now
+            return now == (want or self.default_after) and (have or self.default_after) == now
         if kind in ("BackupStorageLocation", "VolumeSnapshotLocation") and path == ("spec", "provider"):
             return same_provider(have, want)  # gcp is velero.io/gcp (clientmgmt/manager.go sanitizeName)
         if kind == "Schedule" and path == ("spec", "template", "ttl"):
@@ -156,6 +170,8 @@ def field_changes(desired: DesiredObject, live: dict, velero: Velero = Velero())
             continue
         if velero.same(desired.address.kind, path, have.get(path), value):
             continue
+        if path == ("spec", "default") and value is False and desired.address.name in velero.transient_defaults:
+            continue  # ensureSingleDefaultBSL sets it false itself: a newer location stays default
         if is_secret and path[:1] == ("data",):
             if live_digests is None:
                 out.append(FieldChange(path, UNKNOWN, SENSITIVE, sensitive=True))
@@ -167,7 +183,8 @@ def field_changes(desired: DesiredObject, live: dict, velero: Velero = Velero())
     # An unmanaged object's last-applied record (left by an earlier owner) says nothing about what we set.
     recorded = _last_applied_paths(live) if is_managed(live) else set()
     for path in sorted(recorded - set(want), key=str):
-        if path in have and path not in ignored and path[:1] != ("data",):
+        if path in have and path not in ignored and path[:1] != ("data",) and \
+                not velero.same(desired.address.kind, path, have[path], None):
             out.append(FieldChange(path, have[path], None))
     return out
 
@@ -177,9 +194,21 @@ def _same(a, b) -> bool:
 
 
 def velero_of(desired: DesiredState, live: LiveState) -> Velero:
+    """Velero's reading of what a policy leaves to it, from the live state and what apply will write."""
+    ns = desired.policy.velero_namespace
     server = desired.policy.velero_server
-    return Velero(server_defaults(live, desired.policy.velero_namespace, location=server.default_location,
-                                  ttl=server.default_ttl))
+    defaults = server_defaults(live, ns, location=server.default_location, ttl=server.default_ttl)
+    now = live.of_kind("BackupStorageLocation", ns)
+    after = {o["metadata"]["name"]: o for o in now}
+    for addr, d in desired.objects.items():
+        if addr.kind == "BackupStorageLocation":
+            created = (after.get(addr.name) or {}).get("metadata", {}).get("creationTimestamp")
+            obj = {**d.obj, "metadata": {**d.obj["metadata"], "creationTimestamp": created or NEWEST}}
+            after[addr.name] = obj
+    kept_now, kept_after = marked_default(now), marked_default(list(after.values()))
+    transient = frozenset(o["metadata"]["name"] for o in now if (o.get("spec") or {}).get("default") is True
+                          and kept_now and kept_now == kept_after and o["metadata"]["name"] != kept_now)
+    return Velero(defaults, kept_now or defaults.location, kept_after or defaults.location, transient)
 
 
 def diff(desired: DesiredState, live: LiveState, *, prune: bool = False) -> DiffResult:
@@ -257,7 +286,7 @@ def _adopt(want: DesiredObject, have: dict, result: DiffResult, velero: Velero) 
         result.problems.append(f"{addr} exists in namespace {addr.namespace} but is not managed by snapplan, "
                                "and a restore runs once: give the policy entry a new name")
         return None
-    manager = (have["metadata"].get("labels") or {}).get(MANAGED_BY[0])
+    manager = other_manager(have)
     if manager:
         result.problems.append(f"{addr} is managed by {manager!r} (label {MANAGED_BY[0]}): snapplan does not "
                                "take over another tool's object; remove it from that tool first")

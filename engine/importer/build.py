@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.addr import Address
-from engine.diff import is_managed, policy_of
+from engine.diff import is_managed, other_manager, policy_of
 from engine.errors import SnapplanError
 from engine.importer.locations import snapshot_entry, storage_entry
-from engine.importer.schedules import DNS_LABEL, Apps, schedule_entry
-from engine.model.desired import APP_LABEL
+from engine.importer.schedules import DNS_LABEL, Apps, Places, schedule_entry
+from engine.model.desired import APP_LABEL, MANAGED_BY
 from engine.state.live import LiveState
-from engine.state.server import server_defaults
+from engine.state.server import marked_default, server_defaults
 
 
 class ImportProblem(SnapplanError):
@@ -48,12 +48,22 @@ def import_policy(live: LiveState, namespace: str = "velero", name: str | None =
     notes: list[Note] = []
     skipped: list[str] = []
     files: dict[str, bytes] = {}
+    external: dict[str, dict] = {}  # locations another tool manages, by name
 
     def objects(kind: str) -> list[tuple[Address, dict]]:
         out = []
         for obj in sorted(live.of_kind(kind, namespace), key=lambda o: o["metadata"]["name"]):
             addr, owner = Address.of(obj), policy_of(obj)
-            if is_managed(obj) and owner and owner != policy_name:
+            tool = other_manager(obj)
+            if tool:
+                notes.append(Note(str(addr), f"not imported: managed by {tool} (label {MANAGED_BY[0]}: {tool}); "
+                                             "snapplan does not take over another tool's object, which stays as it "
+                                             "is" + (", and schedules may name it (externalStorage)"
+                                                     if kind == "BackupStorageLocation" else "")))
+                skipped.append(str(addr))
+                if kind == "BackupStorageLocation":
+                    external[addr.name] = obj
+            elif is_managed(obj) and owner and owner != policy_name:
                 notes.append(Note(str(addr), f"not imported: managed by policy {owner!r} (import it with "
                                              f"--name {owner})"))
                 skipped.append(str(addr))
@@ -79,7 +89,13 @@ def import_policy(live: LiveState, namespace: str = "velero", name: str | None =
         entry = add("storage", addr, obj, lambda o, n: storage_entry(o, n, files))
         if entry is not None:
             storage[addr.name] = entry
-    _one_default(storage, notes)
+    all_locations = live.of_kind("BackupStorageLocation", namespace)
+    kept = marked_default(all_locations)
+    policy_default = _one_default(storage, kept, notes)
+    velero_default = ((kept, "the location marked default: true") if kept else
+                      (defaults.location, f"--default-backup-storage-location, from {defaults.source}; no location "
+                                          "is marked default"))
+    places = Places({o["metadata"]["name"] for o in all_locations}, set(external), velero_default, policy_default)
     vsls: dict[str, dict] = {}
     for addr, obj in objects("VolumeSnapshotLocation"):
         entry = add("snapshotLocations", addr, obj, snapshot_entry)
@@ -89,7 +105,7 @@ def import_policy(live: LiveState, namespace: str = "velero", name: str | None =
     schedules: dict[str, dict] = {}
     # Schedules that name their app (snapplan's template label) go first, so that name wins over a derived one.
     for addr, obj in sorted(objects("Schedule"), key=lambda ao: (not _app_label(ao[1]), ao[0].name)):
-        entry = add("schedules", addr, obj, lambda o, n: schedule_entry(o, apps, storage, vsls, defaults, n))
+        entry = add("schedules", addr, obj, lambda o, n: schedule_entry(o, apps, storage, vsls, defaults, places, n))
         if entry is not None:
             schedules[addr.name] = entry
     schedules = dict(sorted(schedules.items()))
@@ -99,6 +115,8 @@ def import_policy(live: LiveState, namespace: str = "velero", name: str | None =
     document: dict = {"apiVersion": "snapplan/v1", "kind": "BackupPolicy", "metadata": {"name": policy_name}}
     if namespace != "velero":
         document["veleroNamespace"] = namespace
+    if places.used_external:
+        document["externalStorage"] = sorted(places.used_external)
     for key, section in (("apps", dict(sorted(apps.entries.items()))), ("storage", storage),
                          ("snapshotLocations", vsls), ("schedules", schedules)):
         if section:
@@ -129,12 +147,15 @@ def _policy_name(live: LiveState, namespace: str, requested: str | None) -> str:
                         "pass --name with the one to import")
 
 
-def _one_default(storage: dict[str, dict], notes: list[Note]) -> None:
-    defaults = [n for n, s in storage.items() if s.get("default")]
-    for extra in defaults[1:]:
-        del storage[extra]["default"]
-        notes.append(Note(f"storage.{extra}", f"is also marked default in the cluster; a policy has one default "
-                                              f"({defaults[0]}), so the plan shows default: true -> false"))
+def _one_default(storage: dict[str, dict], kept: str | None, notes: list[Note]) -> str | None:
+    """The policy's default storage: the location marked default that Velero keeps (the most recently created:
+    ensureSingleDefaultBSL sets the others false itself), when it is imported."""
+    for name in [n for n, s in storage.items() if s.get("default") and n != kept]:
+        del storage[name]["default"]
+        notes.append(Note(f"storage.{name}", f"is also marked default in the cluster, but Velero keeps {kept!r} "
+                                             "(the most recently created; ensureSingleDefaultBSL sets the others "
+                                             "false), so the policy does not mark it"))
+    return kept if kept in storage else None
 
 
 def _managed_secrets(live: LiveState, namespace: str, storage: dict, vsls: dict, notes: list[Note]) -> None:

@@ -57,7 +57,7 @@ def render_policy(result: ImportResult, output_name: str = "policy.yaml") -> str
         lines.append("# Not imported:")
         for n in skipped:
             lines += [f"#   {line}" for line in textwrap.wrap(str(n), WIDTH - 4, subsequent_indent="  ")]
-    body = {k: result.document[k] for k in ("apiVersion", "kind", "metadata", "veleroNamespace")
+    body = {k: result.document[k] for k in ("apiVersion", "kind", "metadata", "veleroNamespace", "externalStorage")
             if k in result.document}
     lines += _dump(body).splitlines()
     for section in SECTIONS:

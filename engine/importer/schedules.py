@@ -6,9 +6,11 @@ retention, includedNamespaces/labelSelector back to scope full or application.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from engine import cron
 from engine.model.desired import APP_LABEL, SCOPE_LABEL, VOLUME_OPTIONS
+from engine.spec.policy import RESERVED_LABELS
 from engine.state.server import ServerDefaults, effective_ttl
 from engine.times import DEFAULT_RETENTION, Duration
 
@@ -16,7 +18,7 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DESCRIPTORS = {"@hourly": "hourly", "@daily": "daily", "@midnight": "daily", "@weekly": "weekly",
                 "@monthly": "monthly", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"}
 _ENTRY_ORDER = ("scope", "app", "exclude", "storage", "schedule", "timezone", "retention", "enabled",
-                "startImmediately", "volumes", "snapshotLocation")
+                "startImmediately", "volumes", "snapshotLocation", "backupLabels")
 _SPEC_KEYS = {"schedule", "paused", "skipImmediately", "template"}
 _TEMPLATE_KEYS = {"metadata", "ttl", "storageLocation", "includedNamespaces", "excludedNamespaces", "labelSelector",
                   "includeClusterResources", "volumeSnapshotLocations", "snapshotVolumes", "defaultVolumesToFsBackup"}
@@ -99,8 +101,39 @@ def volumes_of(template: dict, note) -> str:
     return "default"
 
 
+@dataclass
+class Places:
+    """Where a schedule's backups can go: what import knows of the locations in the cluster."""
+
+    existing: set[str]  # every BackupStorageLocation in the namespace
+    external: set[str]  # those another tool manages (not imported; schedules may name them)
+    velero_default: tuple[str, str]  # (name, why): where a Backup naming no location goes
+    policy_default: str | None = None  # the imported storage marked default
+    used_external: set[str] = field(default_factory=set)
+
+
+def _backup_labels(obj: dict, template: dict, note) -> dict[str, str]:
+    """The labels the schedule's backups carry besides snapplan's: the template's, or, while the template has
+    none, the Schedule's own (pkg/builder/backup_builder.go FromSchedule)."""
+    meta = template.get("metadata") or {}
+    if meta.get("labels") is not None:
+        found, whose = dict(meta["labels"]), "template"
+    else:
+        found, whose = dict(obj["metadata"].get("labels") or {}), "own"
+    found = {k: v for k, v in found.items() if k not in (SCOPE_LABEL, APP_LABEL)}
+    reserved = sorted(k for k in found if k.startswith("snapplan.io/") or k in RESERVED_LABELS)
+    labels = {k: v for k, v in sorted(found.items()) if k not in reserved}
+    if reserved:
+        note(f"labels {', '.join(reserved)} are not carried to its backups by the policy (snapplan or Velero "
+             "sets them)")
+    if labels and whose == "own":
+        note(f"its own labels {_pairs(labels)} reach its backups while its template has none (Velero's "
+             "backup_builder.go FromSchedule); the policy carries them as backupLabels, so they stay on its backups")
+    return labels
+
+
 def schedule_entry(obj: dict, apps: Apps, storage: dict[str, dict], snapshot_locations: dict[str, dict],
-                   defaults: ServerDefaults, note) -> dict | None:
+                   defaults: ServerDefaults, places: Places, note) -> dict | None:
     spec = obj.get("spec") or {}
     template = spec.get("template") or {}
     expression = schedule_expression(str(spec.get("schedule", "")), note)
@@ -131,6 +164,32 @@ def schedule_entry(obj: dict, apps: Apps, storage: dict[str, dict], snapshot_loc
             note(f"template.excludedNamespaces {excluded} is kept as it is (patterns are not policy names)")
         if template.get("labelSelector"):
             note("template.labelSelector is kept as it is (scope full has no label selector)")
+    location = template.get("storageLocation")
+    if not location:
+        target, why = places.velero_default
+        if target not in places.existing:
+            note(f"not imported: template.storageLocation is not set, so its backups go to Velero's default location "
+                 f"{target!r} ({why}), and no location of that name exists")
+            return None
+        then = ("snapplan writes it, the policy's default storage: the same location" if target == places.policy_default
+                else "the policy leaves it to Velero too")
+        note(f"template.storageLocation is not set: its backups go to Velero's default location {target!r} ({why}); "
+             f"{then}")
+    elif location in storage:
+        if location != places.policy_default:
+            entry["storage"] = location
+    elif location in places.external:
+        entry["storage"] = location
+        places.used_external.add(location)
+    elif location in places.existing:
+        note(f"not imported: its storage location {location!r} is not imported")
+        return None
+    else:
+        note(f"not imported: its storage location {location!r} does not exist (Velero fails its backups)")
+        return None
+    labels_of_backups = _backup_labels(obj, template, note)
+    if labels_of_backups:
+        entry["backupLabels"] = labels_of_backups
     wanted = {SCOPE_LABEL: entry["scope"], **({APP_LABEL: entry["app"]} if "app" in entry else {})}
     missing = {k: v for k, v in wanted.items() if labels.get(k) != v}
     if missing:
@@ -138,23 +197,7 @@ def schedule_entry(obj: dict, apps: Apps, storage: dict[str, dict], snapshot_loc
         if "labels" not in (template.get("metadata") or {}):
             text += (" (without template labels Velero copies the Schedule's own labels to its backups, and those "
                      "would now include the managed-by label)")
-            own = obj["metadata"].get("labels") or {}
-            if own:
-                text += f"; its backups stop carrying {_pairs(own)}"
         note(text)
-    location = template.get("storageLocation")
-    default = next((n for n, s in storage.items() if s.get("default")), None)
-    if not location:
-        if default is None:
-            note("not imported: template.storageLocation is not set and no imported storage is the default")
-            return None
-        note(f"template.storageLocation is not set (Velero uses the default location); snapplan writes "
-             f"{default!r}, so the plan shows it as an addition")
-    elif location not in storage:
-        note(f"not imported: its storage location {location!r} is not imported")
-        return None
-    elif location != default:
-        entry["storage"] = location
     vsls = list(template.get("volumeSnapshotLocations") or [])
     if len(vsls) == 1 and vsls[0] in snapshot_locations:
         entry["snapshotLocation"] = vsls[0]

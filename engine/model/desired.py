@@ -123,7 +123,7 @@ class _Builder:
 
     def schedule(self, s: Schedule) -> None:
         template = schedule_template(self.policy, s)
-        deps = [Address("BackupStorageLocation", self.ns, s.storage)]
+        deps = [Address("BackupStorageLocation", self.ns, s.storage)] if s.storage in self.policy.storage else []
         if s.snapshot_location:
             deps.append(Address("VolumeSnapshotLocation", self.ns, s.snapshot_location))
         spec = {"schedule": cron.velero_schedule(s.schedule, s.timezone), "paused": not s.enabled,
@@ -174,10 +174,14 @@ def coverage(policy: Policy, scope: str, app: str | None, exclude=()) -> dict:
 
 
 def backup_template(policy: Policy, *, scope: str, app: str | None, storage: str, retention: Duration,
-                    volumes: str = "default", exclude=(), snapshot_location: str | None = None) -> dict:
-    """A Velero BackupSpec as snapplan writes it: a Schedule's template, or an on-demand Backup's spec."""
-    template: dict = {"metadata": {"labels": scope_labels(scope, app)}, "ttl": str(retention),  # Go's spelling, as Velero writes it back
-                      "storageLocation": storage}
+                    volumes: str = "default", exclude=(), snapshot_location: str | None = None,
+                    labels: Mapping[str, str] | None = None) -> dict:
+    """A Velero BackupSpec as snapplan writes it: a Schedule's template, or an on-demand Backup's spec.
+    No `storage`: no storageLocation, so Velero picks its default location for each backup."""
+    template: dict = {"metadata": {"labels": {**(labels or {}), **scope_labels(scope, app)}},
+                      "ttl": str(retention)}  # Go's spelling, as Velero writes it back
+    if storage:
+        template["storageLocation"] = storage
     template.update(coverage(policy, scope, app, exclude))
     template.update(VOLUME_OPTIONS[volumes])
     if snapshot_location:
@@ -187,7 +191,8 @@ def backup_template(policy: Policy, *, scope: str, app: str | None, storage: str
 
 def schedule_template(policy: Policy, s: Schedule) -> dict:
     return backup_template(policy, scope=s.scope, app=s.app, storage=s.storage, retention=s.retention,
-                           volumes=s.volumes, exclude=s.exclude, snapshot_location=s.snapshot_location)
+                           volumes=s.volumes, exclude=s.exclude, snapshot_location=s.snapshot_location,
+                           labels=dict(s.backup_labels))
 
 
 def scope_labels(scope: str, app: str | None) -> dict:

@@ -148,6 +148,14 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
     addr = c.address
     if addr.kind == "Schedule" and c.action in (Action.CREATE, Action.UPDATE) and c.after:
         reasons.extend(schedule_reasons(c, live.get(addr), now))
+        spec = c.after["spec"]
+        if not (spec.get("template") or {}).get("storageLocation"):
+            target = velero_of(desired, live).default_after
+            reasons.append(f"no storage named: backups go to Velero's default location {target}")
+            location = Address("BackupStorageLocation", ns, target)
+            if location not in desired.objects and live.get(location) is None:
+                warnings.append(f"{addr}: names no storage, and Velero's default location {target!r} (no location "
+                                "is marked default) does not exist: Velero fails its backups (FailedValidation)")
         ttl_change = next((f for f in c.fields if f.path == ("spec", "template", "ttl")), None)
         if ttl_change and c.action is Action.UPDATE:
             defaults = velero_of(desired, live).defaults

@@ -75,7 +75,7 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
             schedule=s["schedule"], app=s.get("app"), snapshot_location=s.get("snapshotLocation"),
             timezone=s.get("timezone"), retention=_retention(s.get("retention")), enabled=s.get("enabled", True),
             start_immediately=s.get("startImmediately", False), volumes=s.get("volumes", "default"),
-            exclude=tuple(s.get("exclude") or ()),
+            exclude=tuple(s.get("exclude") or ()), backup_labels=_pairs(s.get("backupLabels")),
         )
         for name, s in (data.get("schedules") or {}).items()
     }
@@ -95,8 +95,8 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
     return Policy(
         name=data["metadata"]["name"], velero_namespace=data.get("veleroNamespace", "velero"),
         apps=apps, storage=storage, snapshot_locations=vsls, schedules=schedules, restores=restores,
-        files=files, velero_server=velero_server, positions=positions,
-        drills_every=(data.get("drills") or {}).get("every"),
+        files=files, velero_server=velero_server, external_storage=tuple(data.get("externalStorage") or ()),
+        positions=positions, drills_every=(data.get("drills") or {}).get("every"),
     )
 
 

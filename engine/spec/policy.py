@@ -9,6 +9,8 @@ from engine.times import DEFAULT_RETENTION, Duration
 
 OBJECT_STORAGE = ("aws", "s3-compatible", "gcp", "azure")
 INTERNAL_STORAGE = ("hostpath", "nfs", "pvc")
+# Never a backupLabel: the managed-by label stays off backups (README), Velero sets its own on each one.
+RESERVED_LABELS = ("app.kubernetes.io/managed-by", "velero.io/schedule-name", "velero.io/storage-location")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class SnapshotLocation:
 class Schedule:
     name: str
     scope: str  # full | application
-    storage: str
+    storage: str  # "" : Velero's default location (no storage given and no storage is default: true)
     schedule: str  # as written: preset, cron line or @every
     app: str | None = None
     snapshot_location: str | None = None
@@ -89,6 +91,7 @@ class Schedule:
     start_immediately: bool = False
     volumes: str = "default"
     exclude: tuple[str, ...] = ()
+    backup_labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class Policy:
     files: tuple[str, ...] = ()
     drills_every: str | None = None  # `drills.every`: an app with no successful drill for longer is `untested`
     velero_server: VeleroServer = VeleroServer()
+    external_storage: tuple[str, ...] = ()  # locations another tool manages, named by schedules
     positions: dict[str, SourceRange] = field(default_factory=dict, compare=False, hash=False)
 
     def where(self, dotted_path: str) -> SourceRange | None:

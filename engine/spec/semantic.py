@@ -7,7 +7,7 @@ from pathlib import Path
 from engine import cron
 from engine.errors import Diagnostics, clip, printable
 from engine.spec.hygiene import check_hygiene
-from engine.spec.policy import INTERNAL_STORAGE, OBJECT_STORAGE, Credentials, Policy
+from engine.spec.policy import INTERNAL_STORAGE, OBJECT_STORAGE, RESERVED_LABELS, Credentials, Policy
 from engine.spec.files import outside_problem
 from engine.spec.source import Document
 from engine.times import GO_MAX_NANOSECONDS, Duration, DurationTooLong
@@ -36,6 +36,10 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
 
     check_hygiene(policy, doc, diags)
     _check_storage(policy, doc, diags, strict_sources, env, roots or {})
+    for i, name in enumerate(policy.external_storage):
+        if name in policy.storage:
+            diags.error(f"{clip(name)} is a storage entry of this policy, not another tool's location",
+                        f"externalStorage.{i}", at("externalStorage", i))
     server_ttl = (doc.data.get("veleroServer") or {}).get("defaultBackupTTL")
     problem = _retention_problem(server_ttl)
     if problem:
@@ -46,11 +50,13 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
     for name, sched in policy.schedules.items():
         p = ("schedules", name)
         raw = doc.data["schedules"][name]
-        if "storage" in raw and sched.storage not in policy.storage:
-            diags.error(f"unknown storage {clip(sched.storage)}{_known(policy.storage)}", f"schedules.{name}.storage",
-                        at(*p, "storage"))
-        elif not sched.storage:
-            diags.error("no storage given and no storage entry is `default: true`", f"schedules.{name}", at_key(*p))
+        if "storage" in raw and sched.storage not in policy.storage and sched.storage not in policy.external_storage:
+            diags.error(f"unknown storage {clip(sched.storage)}{_known(policy.storage)} (a location another tool "
+                        "manages is named in externalStorage)", f"schedules.{name}.storage", at(*p, "storage"))
+        for key in dict(sched.backup_labels):
+            if key.startswith("snapplan.io/") or key in RESERVED_LABELS:
+                diags.error(f"label {clip(key)} is set by snapplan or Velero on every backup",
+                            f"schedules.{name}.backupLabels.{key}", at_key(*p, "backupLabels", key))
         _check_scope(diags, doc, policy, p, sched.scope, sched.app)
         if sched.exclude and sched.scope != "full":
             diags.error("exclude applies to full scope only", f"schedules.{name}.exclude", at(*p, "exclude"))

@@ -26,7 +26,9 @@ def test_json_carries_the_policy_and_the_notes(capsys, monkeypatch):
     doc = json.loads(res.out)
     assert doc["name"] == "harness-prod" and doc["restores_not_imported"] == ["harness-rollback"]
     assert sorted(doc["policy"]["schedules"]) == ["legacy-weekly", "nightly-full", "old-hourly"]
-    assert [n["entry"] for n in doc["notes"]] == ["schedules.legacy-weekly", "storage.primary"]
+    assert [n["entry"] for n in doc["notes"]] == ["schedules.legacy-weekly", "schedules.legacy-weekly",
+                                                  "storage.primary"]
+    assert doc["policy"]["schedules"]["legacy-weekly"]["backupLabels"] == {"team": "platform"}
 
 
 def test_output_file_and_its_ca_bundle(tmp_path, capsys, monkeypatch):

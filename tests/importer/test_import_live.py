@@ -80,7 +80,7 @@ def test_import_apply_adopts_without_changing_specs(velero, s3, tmp_path, capsys
     assert res.code == 0, res.err
     policy = yaml.safe_load(out.read_text())
     assert policy["schedules"]["nightly"] == {"scope": "full", "schedule": "0 2 * * *", "timezone": "Europe/Berlin",
-                                              "retention": "7d"}
+                                              "retention": "7d", "backupLabels": {"team": "ops"}}
     assert policy["schedules"]["shop"] == {"scope": "application", "app": "shop", "schedule": "@every 6h",
                                            "retention": "3d", "enabled": False, "startImmediately": True,
                                            "snapshotLocation": "ebs"}
@@ -96,8 +96,10 @@ def test_import_apply_adopts_without_changing_specs(velero, s3, tmp_path, capsys
         assert obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "snapplan"
         assert obj["metadata"]["annotations"]["snapplan.io/policy"] == "live"
         expected = before[address]
-        if address == "schedule.nightly":  # a velero-made schedule gets snapplan's backup label, nothing else
-            expected["template"]["metadata"] = {"labels": {"snapplan.io/scope": "full"}}
+        if address == "schedule.nightly":
+            # a velero-made schedule gets template labels: snapplan's, and its own, which its backups carried while
+            # the template had none (backup_builder.go FromSchedule) and so keep carrying
+            expected["template"]["metadata"] = {"labels": {"team": "ops", "snapplan.io/scope": "full"}}
         assert spec_of(obj) == expected, address
     # adoption changed only metadata, so apply did not wait for a validation; Velero's periodic one comes soon
     import time

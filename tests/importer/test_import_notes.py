@@ -111,8 +111,9 @@ def test_what_the_policy_cannot_describe_is_left_out_with_a_reason():
     by_entry = {n.entry: n.message for n in result.notes}
     assert by_entry["bsl.swift"].startswith("not imported: provider 'community.openstack.org/openstack' is not one")
     assert by_entry["schedule.on-swift"] == "not imported: its storage location 'swift' is not imported"
-    assert "template.storageLocation is not set (Velero uses the default location); snapplan writes 'default'" \
-        in by_entry["schedules.no-location"]
+    assert "template.storageLocation is not set: its backups go to Velero's default location 'default' (the " \
+           "location marked default: true); snapplan writes it, the policy's default storage: the same location" \
+        in [n.message for n in result.notes if n.entry == "schedules.no-location"]
     assert result.document["schedules"] == {"no-location": {"scope": "full", "schedule": "daily"}}
 
 

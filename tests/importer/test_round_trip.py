@@ -32,9 +32,10 @@ def test_harness_state_round_trip(tmp_path, capsys, monkeypatch):
         assert_adoption(change)
     assert extra_fields(changes["bsl.default"]) == set()
     # A Velero-made schedule gets snapplan's backup labels (else its backups would copy the managed-by
-    # label); import notes it.
+    # label), and its own labels, which its backups carried while the template had none; import notes both.
     assert extra_fields(changes["schedule.legacy-weekly"]) == {
-        'spec.template.metadata.labels["snapplan.io/scope"]', 'spec.template.metadata.labels["snapplan.io/app"]'}
+        'spec.template.metadata.labels["snapplan.io/scope"]', 'spec.template.metadata.labels["snapplan.io/app"]',
+        'spec.template.metadata.labels.team'}
     assert plan["summary"] == {"add": 0, "change": 2, "destroy": 0}
     # the managed Secret the imported secretRef points at is kept, never pruned
     assert {"address": "secret.snapplan-primary-credentials",
@@ -162,7 +163,8 @@ EXPECTED = {
                            "snapshotLocation": "ebs"},
         "every-6h": {"scope": "full", "schedule": "@every 6h", "retention": "36h", "volumes": "filesystem"},
         # paused without skipImmediately: Velero would start an overdue run at once when enabled
-        "paused-weekly": {"scope": "full", "schedule": "weekly", "enabled": False, "startImmediately": True},
+        "paused-weekly": {"scope": "full", "schedule": "weekly", "enabled": False, "startImmediately": True,
+                          "backupLabels": {"team": "ops"}},
         "shop-daily": {"scope": "application", "app": "storefront", "schedule": "0 1 * * *"},
         "shop-hourly": {"scope": "application", "app": "storefront", "schedule": "hourly", "retention": "3d"},
     },
@@ -187,11 +189,13 @@ def test_velero_made_state_round_trip(tmp_path, capsys, monkeypatch):
     scope_full = {'spec.template.metadata.labels["snapplan.io/scope"]'}
     assert {a: extra_fields(c) for a, c in changes.items()} == {
         "bsl.default": set(), "bsl.minio": set(), "vsl.ebs": set(), "schedule.shop-hourly": set(),
-        "schedule.berlin-nightly": scope_full, "schedule.every-6h": scope_full, "schedule.paused-weekly": scope_full,
+        "schedule.berlin-nightly": scope_full, "schedule.every-6h": scope_full,
+        "schedule.paused-weekly": scope_full | {'spec.template.metadata.labels.team'},
         "schedule.shop-daily": scope_full | {'spec.template.metadata.labels["snapplan.io/app"]'},
     }
     text = out.read_text()
-    assert "its backups stop carrying team=ops" in text  # the note above paused-weekly
+    # the note above paused-weekly: its own label stays on its backups, now through the template
+    assert "its own labels team=ops reach its backups while its template has none" in text
 
 
 @pytest.mark.parametrize("storage", [
