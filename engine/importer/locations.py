@@ -11,6 +11,7 @@ import binascii
 
 from engine.model.desired import LVP_MOUNT, PROTECT_ANNOTATION
 from engine.model.provider import PROVIDERS, SNAPSHOT_TYPES, STORAGE_TYPES, Provider
+from engine.spec.policy import VSL_CONFIG_KEYS
 _STORAGE_ORDER = ["type", "default", "bucket", "prefix", "region", "endpoint", "pathStyle", "caFile", "resourceGroup",
                   "storageAccount", "subscriptionId", "server", "path", "storageSize", "storageClassName",
                   "accessMode", "protect", "credentials", "config"]
@@ -143,7 +144,12 @@ def snapshot_entry(obj: dict, note) -> dict | None:
         return None
     entry: dict = {"type": kind}
     config = {str(k): str(v) for k, v in (spec.get("config") or {}).items()}
-    if "region" in config:
+    invalid = sorted(k for k in config if k not in VSL_CONFIG_KEYS[kind])
+    if invalid:
+        note(f"not imported: config {', '.join(invalid)} is not one the {kind} plugin accepts "
+             f"({', '.join(VSL_CONFIG_KEYS[kind])}), so Velero fails its volume snapshots; correct it in the cluster")
+        return None
+    if kind == "aws" and "region" in config:  # region is an aws key; gcp and azure have none
         entry["region"] = config.pop("region")
     credential = spec.get("credential") or {}
     if credential.get("name"):

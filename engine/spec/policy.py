@@ -9,6 +9,16 @@ from engine.times import DEFAULT_RETENTION, Duration
 
 OBJECT_STORAGE = ("aws", "s3-compatible", "gcp", "azure")
 INTERNAL_STORAGE = ("hostpath", "nfs", "pvc")
+# Each plugin's VolumeSnapshotter Init: ValidateVolumeSnapshotterConfigKeys with these keys, then its own checks.
+# Velero notices a wrong key only when a backup snapshots a volume (PartiallyFailed), so the policy says it.
+VSL_CONFIG_KEYS = {
+    # velero-plugin-for-aws volume_snapshotter.go Init (region is required there)
+    "aws": ("region", "profile", "credentialsFile", "enableSharedConfig", "ebsKmsKeyId"),
+    # velero-plugin-for-gcp volume_snapshotter.go Init
+    "gcp": ("snapshotLocation", "snapshotType", "project", "credentialsFile", "volumeProject"),
+    # velero-plugin-for-microsoft-azure volume_snapshotter.go Init
+    "azure": ("resourceGroup", "apiTimeout", "subscriptionId", "incremental", "tags", "credentialsFile"),
+}
 # Never a backupLabel: the managed-by label stays off backups (README), Velero sets its own on each one.
 RESERVED_LABELS = ("app.kubernetes.io/managed-by", "velero.io/schedule-name", "velero.io/storage-location")
 

@@ -7,9 +7,11 @@ from pathlib import Path
 from engine import cron
 from engine.errors import Diagnostics, clip, printable
 from engine.spec.hygiene import check_hygiene
-from engine.spec.policy import INTERNAL_STORAGE, OBJECT_STORAGE, RESERVED_LABELS, Credentials, Policy
+from engine.spec.policy import (INTERNAL_STORAGE, OBJECT_STORAGE, RESERVED_LABELS, VSL_CONFIG_KEYS, Credentials,
+                                Policy)
 from engine.spec.files import outside_problem
 from engine.spec.source import Document
+from engine.gotext import parse_bool
 from engine.times import GO_MAX_NANOSECONDS, Duration, DurationTooLong
 
 COMMON_FIELDS = {"type", "default", "accessMode", "protect", "config", "bucket", "prefix", "credentials"}
@@ -180,6 +182,35 @@ def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bo
                             doc.where(p + ("caFile",)))
     for name, v in policy.snapshot_locations.items():
         _check_sources(diags, doc, ("snapshotLocations", name), v.credentials, strict, env, roots)
+        _check_snapshot_config(diags, doc, name, v)
+
+
+def _check_snapshot_config(diags, doc, name: str, v) -> None:
+    p = ("snapshotLocations", name)
+    config = dict(v.config)
+    valid = VSL_CONFIG_KEYS[v.type]
+    if v.region is not None and v.type != "aws":
+        diags.error(f"region does not apply to snapshot location type {v.type} (its plugin accepts config keys "
+                    f"{', '.join(valid)})", f"snapshotLocations.{name}.region", doc.where_key(p + ("region",)))
+    for key in config:
+        if key not in valid:
+            diags.error(f"config key {clip(key)} is not one the {v.type} plugin accepts ({', '.join(valid)}); "
+                        "Velero would fail every volume snapshot of this location",
+                        f"snapshotLocations.{name}.config.{key}", doc.where_key(p + ("config", key)))
+    if v.type == "aws" and v.region is None and not config.get("region"):
+        diags.error("an aws snapshot location needs region (the aws plugin refuses one without)",
+                    f"snapshotLocations.{name}", doc.where_key(p))
+    problem = None
+    if v.type == "gcp" and config.get("snapshotType", "").upper() not in ("", "STANDARD", "ARCHIVE"):
+        problem = ("snapshotType", "is not STANDARD or ARCHIVE")
+    elif v.type == "azure" and config.get("apiTimeout") and Duration.of(config["apiTimeout"]) is None:
+        problem = ("apiTimeout", "is not a duration (e.g. 2m0s)")
+    elif v.type == "azure" and config.get("incremental") and parse_bool(config["incremental"]) is None:
+        problem = ("incremental", "is not a boolean as Go reads one (true, false, 1, 0, ...)")
+    if problem:
+        key, why = problem
+        diags.error(f"config.{key} {clip(config[key])} {why}", f"snapshotLocations.{name}.config.{key}",
+                    doc.where(p + ("config", key)))
 
 
 def _overlaps(a: str, b: str) -> bool:
