@@ -17,8 +17,9 @@ class SourceMissing(Exception):
         self.field = field
 
 
-def read_secret(creds: Credentials, env: Mapping[str, str]) -> bytes:
-    """The bytes the Secret's key holds: the file as-is, or an AWS shared-credentials file from env vars."""
+def read_secret(creds: Credentials, env: Mapping[str, str], profile: str = "default") -> bytes:
+    """The bytes the Secret's key holds: the file as-is, or an AWS shared-credentials file from env vars whose
+    section is `profile` (the aws plugin reads the profile named by config.profile, `default` otherwise)."""
     if creds.file is not None:
         name = clip(str(creds.file), 200)
         try:
@@ -33,7 +34,7 @@ def read_secret(creds: Credentials, env: Mapping[str, str]) -> bytes:
             raise SourceMissing(f"credentials file {name} is larger than 1 MiB, the most a Kubernetes Secret holds",
                                 "credentials.file")
         return data
-    lines = ["[default]"]
+    lines = [f"[{profile}]"]
     keys = {"accessKeyId": "aws_access_key_id", "secretAccessKey": "aws_secret_access_key",
             "sessionToken": "aws_session_token"}
     for field, var in creds.env:

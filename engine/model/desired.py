@@ -65,14 +65,15 @@ class _Builder:
         self.objects[addr] = DesiredObject(addr, obj, tuple(depends_on), source, secret)
         return addr
 
-    def credential(self, creds: Credentials | None, name: str, source: str) -> tuple[dict | None, list[Address]]:
+    def credential(self, creds: Credentials | None, name: str, source: str,
+                   profile: str = "default") -> tuple[dict | None, list[Address]]:
         """The `credential` selector for a location, adding the Secret it needs."""
         if creds is None:
             return None, []
         if creds.secret_name:
             return {"name": creds.secret_name, "key": creds.secret_key}, []
         try:
-            data = read_secret(creds, self.env)
+            data = read_secret(creds, self.env, profile)
         except SourceMissing as exc:
             path = f"{source}.{exc.field}"
             self.problems.append(Diagnostic(Severity.ERROR, str(exc), path, self.policy.where(path)))
@@ -83,7 +84,8 @@ class _Builder:
 
     def storage(self, s: Storage) -> None:
         source = f"storage.{s.name}"
-        selector, deps = self.credential(s.credentials, secret_name(s.name), source)
+        selector, deps = self.credential(s.credentials, secret_name(s.name), source,
+                                         dict(s.config).get("profile") or "default")
         obj_store: dict = {"bucket": s.bucket}
         if s.prefix:
             obj_store["prefix"] = s.prefix
@@ -108,7 +110,8 @@ class _Builder:
 
     def snapshot_location(self, v: SnapshotLocation) -> None:
         source = f"snapshotLocations.{v.name}"
-        selector, deps = self.credential(v.credentials, f"snapplan-{v.name}-vsl-credentials", source)
+        selector, deps = self.credential(v.credentials, f"snapplan-{v.name}-vsl-credentials", source,
+                                         dict(v.config).get("profile") or "default")
         spec: dict = {"provider": PROVIDERS[v.type]}
         config = dict(v.config)
         if v.region:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from engine.gotext import parse_bool
 from engine.model.credentials import SourceMissing, read_secret
 from engine.spec.hygiene import skips_tls_verify
 from engine.spec.policy import Storage
@@ -27,6 +28,10 @@ class AccessProblem(Exception):
         self.check = check
 
 
+# aws-sdk-go-v2 s3 types.ChecksumAlgorithm values, and "" (velero-plugin-for-aws object_store.go validChecksumAlg)
+CHECKSUM_ALGORITHMS = ("", "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME")
+
+
 @dataclass(frozen=True)
 class Keys:
     access_key_id: str
@@ -40,6 +45,7 @@ class Access:
     endpoint: str | None  # None: AWS's regional endpoint
     path_style: bool
     verify: bool | str  # a CA bundle path, True for the system's CAs, False with insecureSkipTLSVerify
+    checksum: str | None  # the checksum Velero's uploads carry (config.checksumAlgorithm); None: none
     keys: Keys | None  # None: the standard AWS credential chain
     source: str  # where the credentials come from, for people
 
@@ -71,13 +77,24 @@ def resolve_access(storage: Storage, env: Mapping[str, str]) -> Access:
     verify: bool | str = True
     if storage.ca_file is not None:
         verify = str(storage.ca_file)
+    # velero-plugin-for-aws object_store.go Init: strconv.ParseBool, and an error for anything else
+    insecure = config.get("insecureSkipTLSVerify", "")
+    if insecure and parse_bool(insecure) is None:
+        raise AccessProblem(f"config.insecureSkipTLSVerify {insecure!r} is not a boolean as Go reads one (true, "
+                            "false, 1, 0, t, f, ...): the aws plugin refuses the location", "storage")
     if skips_tls_verify(config):
         verify = False
+    # ... and checksumAlgorithm: CRC32 unless set; "" sends none (what Ceph RGW and Backblaze B2 need)
+    checksum = config.get("checksumAlgorithm", "CRC32")
+    if checksum not in CHECKSUM_ALGORITHMS:
+        raise AccessProblem(f"invalid checksum algorithm: {checksum} (config.checksumAlgorithm; the aws plugin "
+                            f"takes {', '.join(a or repr(a) for a in CHECKSUM_ALGORITHMS)})", "storage")
     return Access(
         region=storage.region or "us-east-1",
         endpoint=endpoint,
         path_style=bool(storage.path_style),
         verify=verify,
+        checksum=checksum or None,
         keys=_policy_keys(storage, env),
         source=describe_source(storage),
     )
@@ -88,7 +105,7 @@ def _policy_keys(storage: Storage, env: Mapping[str, str]) -> Keys | None:
     if creds is None or creds.secret_name is not None:
         return None
     try:
-        data = read_secret(creds, env)
+        data = read_secret(creds, env, profile_of(storage))
     except SourceMissing as exc:
         raise AccessProblem(f"{exc}: fix credentials.{exc.field.removeprefix('credentials.')}") from None
     return parse_shared_credentials(data, profile_of(storage), str(creds.file) if creds.file else None)
@@ -130,6 +147,8 @@ def open_client(access: Access, env: Mapping[str, str]):
         read_timeout=READ_TIMEOUT,
         retries={"mode": "standard", "total_max_attempts": ATTEMPTS},
         s3={"addressing_style": "path" if access.path_style else "auto"},
+        # as the plugin: no checksum unless one is asked for (botocore otherwise adds CRC32 to every upload)
+        request_checksum_calculation="when_supported" if access.checksum else "when_required",
     )
     if access.verify is False:
         import urllib3

@@ -78,6 +78,7 @@ class _Run:
         self.backups: BackupsInBucket | None = None
         self.endpoint: str | None = storage.endpoint
         self.source: str | None = None
+        self.checksum: str | None = None  # what the write probe sends, as Velero's uploads do
         self.t: Target | None = None  # set once a client exists
         self.verify: bool | str = True
         prefix = storage.prefix or ""
@@ -98,7 +99,7 @@ class _Run:
     def _run(self) -> None:
         try:
             access = resolve_access(self.s, self.env)
-            self.source = access.source
+            self.source, self.checksum = access.source, access.checksum
             client, self.source, key_id = open_client(access, self.env)
         except AccessProblem as exc:
             raise Failure(exc.check, str(exc)) from None
@@ -187,7 +188,8 @@ class _Run:
         key = f"{self.root}.snapplan-probe-{uuid.uuid4().hex[:12]}"
         errors = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
         try:
-            version = client.put_object(Bucket=self.t.bucket, Key=key, Body=PROBE_BODY).get("VersionId")
+            extra = {"ChecksumAlgorithm": self.checksum} if self.checksum else {}
+            version = client.put_object(Bucket=self.t.bucket, Key=key, Body=PROBE_BODY, **extra).get("VersionId")
         except errors as exc:
             raise Failure("write-probe", explain(exc, self.t, "put").message) from None
         note = ""

@@ -217,3 +217,33 @@ def test_only_one_default_location_survives(sim_cluster: SimCluster) -> None:
     c.sim.step()
     assert c.get(BSL, "first")["spec"]["default"] is False
     assert c.get(BSL, "second")["spec"]["default"] is True
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"insecureSkipTLSVerify": "yes"}, 'could not parse insecureSkipTLSVerify (expected bool): strconv.ParseBool: '
+                                       'parsing "yes": invalid syntax'),
+    ({"checksumAlgorithm": "MD5"}, "invalid checksum algorithm: MD5"),
+])
+def test_aws_plugin_init_refuses_what_it_cannot_parse(sim_cluster: SimCluster, config: dict, message: str) -> None:
+    """velero-plugin-for-aws object_store.go Init: strconv.ParseBool and validChecksumAlg."""
+    c = sim_cluster
+    c.s3.create_bucket("velero", region="eu-west-1")
+    c.add_credentials("creds", c.s3.create_credentials())
+    loc = objects.storage_location("loc", "velero", s3_url=c.s3.url, region="eu-west-1", credential=("creds", "cloud"))
+    loc["spec"]["config"].update(config)
+    c.create(BSL, loc)
+    c.sim.step()
+    assert c.status(BSL, "loc")["message"].endswith(message)
+
+
+@pytest.mark.parametrize("config", [{"insecureSkipTLSVerify": "T"}, {"checksumAlgorithm": ""},
+                                    {"checksumAlgorithm": "SHA256"}])
+def test_aws_plugin_init_accepts_go_bools_and_checksums(sim_cluster: SimCluster, config: dict) -> None:
+    c = sim_cluster
+    c.s3.create_bucket("velero", region="eu-west-1")
+    c.add_credentials("creds", c.s3.create_credentials())
+    loc = objects.storage_location("loc", "velero", s3_url=c.s3.url, region="eu-west-1", credential=("creds", "cloud"))
+    loc["spec"]["config"].update(config)
+    c.create(BSL, loc)
+    c.sim.step()
+    assert c.status(BSL, "loc")["phase"] == "Available"

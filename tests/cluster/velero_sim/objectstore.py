@@ -22,6 +22,7 @@ VALID_CONFIG_KEYS = (
     "insecureSkipTLSVerify", "enableSharedConfig", "tagging", "checksumAlgorithm",
 )
 AWS_PROVIDERS = ("aws", "velero.io/aws")
+CHECKSUM_ALGORITHMS = ("", "CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME")  # aws-sdk-go-v2 s3 types
 # Top-level directories Velero allows under a location's prefix (pkg/persistence/object_store_layout.go).
 VALID_SUBDIRS = ("backups", "restores", "restic", "metadata", "plugins", "kopia")
 # Errors the SDK has a type for print "Code: message"; the others "api error Code: message".
@@ -124,6 +125,16 @@ def resolve_config(
                 f'parsing "{path_style_text}": invalid syntax'
             )
         path_style = _GO_BOOLS[path_style_text]
+    # velero-plugin-for-aws object_store.go Init: insecureSkipTLSVerify through strconv.ParseBool, then
+    # checksumAlgorithm (validChecksumAlg: "" or one of the SDK's ChecksumAlgorithm values; CRC32 when absent).
+    insecure = str(config.get("insecureSkipTLSVerify", ""))
+    if insecure and insecure not in _GO_BOOLS:
+        raise StorageError(
+            f"{RPC}could not parse insecureSkipTLSVerify (expected bool): strconv.ParseBool: "
+            f'parsing "{insecure}": invalid syntax'
+        )
+    if "checksumAlgorithm" in config and config["checksumAlgorithm"] not in CHECKSUM_ALGORITHMS:
+        raise StorageError(f"{RPC}invalid checksum algorithm: {config['checksumAlgorithm']}")
     profile = config.get("profile") or "default"
     keys = None
     if credentials_file is not None:
