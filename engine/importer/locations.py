@@ -12,12 +12,14 @@ import binascii
 from engine.model.desired import LVP_MOUNT, PROTECT_ANNOTATION
 from engine.model.provider import PROVIDERS, SNAPSHOT_TYPES, STORAGE_TYPES, Provider
 from engine.spec.policy import VSL_CONFIG_KEYS
-_STORAGE_ORDER = ["type", "default", "bucket", "prefix", "region", "endpoint", "pathStyle", "caFile", "resourceGroup",
+_STORAGE_ORDER = ["type", "default", "bucket", "prefix", "region", "endpoint", "pathStyle", "caFile", "caCertRef",
+                  "resourceGroup",
                   "storageAccount", "subscriptionId", "server", "path", "storageSize", "storageClassName",
                   "accessMode", "protect", "credentials", "config"]
 # backupSyncPeriod is one Velero fills in itself: not worth a note
 _BSL_SPEC_KEYS = {"provider", "objectStorage", "config", "credential", "default", "accessMode", "backupSyncPeriod"}
-_OBJECT_STORAGE_KEYS = {"bucket", "prefix", "caCert"}
+_OBJECT_STORAGE_KEYS = {"bucket", "prefix", "caCert", "caCertRef"}
+CA_TYPES = ("aws", "s3-compatible", "azure")  # the aws plugin and Velero's azure code read a CA bundle
 
 
 def storage_entry(obj: dict, note, files: dict[str, bytes]) -> dict | None:
@@ -53,6 +55,13 @@ def storage_entry(obj: dict, note, files: dict[str, bytes]) -> dict | None:
         entry["protect"] = True
     if not _type_fields(kind, name, entry, config, store, note, files):
         return None
+    if kind in CA_TYPES and store.get("caCert"):
+        ca = _ca_file(name, store["caCert"], note, files)
+        if ca:
+            entry["caFile"] = ca
+    ref = store.get("caCertRef") or {}
+    if kind in CA_TYPES and ref.get("name") and ref.get("key"):
+        entry["caCertRef"] = {"name": ref["name"], "key": ref["key"]}
     credential = spec.get("credential") or {}
     if credential.get("name"):
         if kind in ("hostpath", "nfs", "pvc"):
@@ -64,8 +73,7 @@ def storage_entry(obj: dict, note, files: dict[str, bytes]) -> dict | None:
         entry["config"] = dict(sorted(config.items()))
     kept = sorted(f"spec.{k}" for k in spec if k not in _BSL_SPEC_KEYS)
     kept += sorted(f"spec.objectStorage.{k}" for k in store if k not in _OBJECT_STORAGE_KEYS)
-    if kind != "s3-compatible" and "caCert" in store:
-        kept.append("spec.objectStorage.caCert")
+    kept += [f"spec.objectStorage.{k}" for k in ("caCert", "caCertRef") if k in store and kind not in CA_TYPES]
     if kept:
         note(f"kept as in the cluster (the policy has no field for them): {', '.join(kept)}")
     return {k: entry[k] for k in sorted(entry, key=_STORAGE_ORDER.index)}
@@ -86,10 +94,6 @@ def _type_fields(kind: str, name: str, entry: dict, config: dict, store: dict, n
                 del config["s3ForcePathStyle"]
             else:
                 entry["pathStyle"] = False
-            if store.get("caCert"):
-                ca = _ca_file(name, store["caCert"], note, files)
-                if ca:
-                    entry["caFile"] = ca
         elif region is None:
             note("config.region is not set (the aws plugin asks the bucket); a policy names it, so this one "
                  "says us-east-1: correct it, or the plan shows it as an addition")
@@ -98,11 +102,13 @@ def _type_fields(kind: str, name: str, entry: dict, config: dict, store: dict, n
             entry["region"] = region
         return True
     if kind == "azure":
+        # pkg/util/azure/storage.go NewStorageClient: storageAccount is required; the resource group only to
+        # fetch the access key, and it may come from the credentials file
         for key in ("resourceGroup", "storageAccount", "subscriptionId"):
             if key in config:
                 entry[key] = config.pop(key)
-        if "resourceGroup" not in entry or "storageAccount" not in entry:
-            note("not imported: azure storage needs config.resourceGroup and config.storageAccount")
+        if "storageAccount" not in entry:
+            note("not imported: azure storage needs config.storageAccount")
             return False
         return True
     if kind == "gcp":

@@ -96,6 +96,8 @@ class _Builder:
                 path = f"{source}.caFile"
                 self.problems.append(Diagnostic(Severity.ERROR, f"cannot read caFile: {exc.strerror or exc}",
                                                 path, self.policy.where(path)))
+        if s.ca_cert_ref is not None:
+            obj_store["caCertRef"] = {"name": s.ca_cert_ref[0], "key": s.ca_cert_ref[1]}
         spec: dict = {"provider": PROVIDERS[s.type], "objectStorage": obj_store, "default": s.default,
                       "accessMode": s.access_mode}
         config = _location_config(s)
@@ -215,7 +217,9 @@ def _location_config(s: Storage) -> dict:
         if s.path_style:
             config["s3ForcePathStyle"] = "true"
     elif s.type == "azure":
-        config.update({"resourceGroup": s.resource_group, "storageAccount": s.storage_account})
+        if s.resource_group:  # none: from the credentials file, or not needed (useAAD, storageAccountKeyEnvVar)
+            config["resourceGroup"] = s.resource_group
+        config["storageAccount"] = s.storage_account
         if s.subscription_id:
             config["subscriptionId"] = s.subscription_id
     elif s.type in ("hostpath", "nfs", "pvc"):

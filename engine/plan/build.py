@@ -61,6 +61,8 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         warnings += warns
     order = ordered(graph)
     noops = sorted((a for a, c in explained.items() if c.action is Action.NOOP), key=Address.sort_key)
+    preflight = check_velero(desired.policy, live)
+    warnings += _ca_cert_ref_warnings(desired.policy, preflight.version)
     return Plan(
         policy=desired.policy.name, namespace=ns, state_source=live.source,
         changes=tuple(explained[a] for a in order + noops),
@@ -68,9 +70,19 @@ def make_plan(desired: DesiredState, live: LiveState, options: PlanOptions) -> P
         unmanaged=tuple(sorted(result.unmanaged, key=Address.sort_key)),
         kept=tuple(sorted(result.kept, key=lambda k: k[0].sort_key())),
         generated_at=options.now.isoformat(),
-        preflight=check_velero(desired.policy, live),
+        preflight=preflight,
         retention_changes=tuple(retention),
     )
+
+
+def _ca_cert_ref_warnings(policy, version: str | None) -> list[str]:
+    """objectStorage.caCertRef is Velero 1.18's; an older Velero's CRD drops the field on write (structural
+    pruning), so the location would reach its endpoint without the CA bundle."""
+    m = re.match(r"^v?(\d+)\.(\d+)", version or "")
+    if not m or (int(m.group(1)), int(m.group(2))) >= (1, 18):
+        return []
+    return [f"bsl.{s.name}: caCertRef needs Velero 1.18 or later, and this is {version}: its CRD drops the field, "
+            "so the location would have no CA bundle; use caFile" for s in policy.storage.values() if s.ca_cert_ref]
 
 
 # address type -> (policy section as written, Policy attribute)

@@ -49,6 +49,7 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
             endpoint=s.get("endpoint"),
             path_style=s.get("pathStyle", True if kind == "s3-compatible" else None),
             ca_file=file_path(p + ("caFile",), s.get("caFile")),
+            ca_cert_ref=(s["caCertRef"]["name"], s["caCertRef"]["key"]) if s.get("caCertRef") else None,
             access_mode=s.get("accessMode", "ReadWrite"), protect=s.get("protect", False),
             credentials=creds(p + ("credentials",), s.get("credentials")),
             path=s.get("path"), server=s.get("server"),

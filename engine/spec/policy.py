@@ -65,6 +65,7 @@ class Storage:
     endpoint: str | None = None
     path_style: bool | None = None
     ca_file: Path | None = None
+    ca_cert_ref: tuple[str, str] | None = None  # (Secret name, key): objectStorage.caCertRef
     access_mode: str = "ReadWrite"
     protect: bool = False
     credentials: Credentials | None = None

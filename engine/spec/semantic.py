@@ -15,11 +15,11 @@ from engine.gotext import parse_bool
 from engine.times import GO_MAX_NANOSECONDS, Duration, DurationTooLong
 
 COMMON_FIELDS = {"type", "default", "accessMode", "protect", "config", "bucket", "prefix", "credentials"}
-TYPE_FIELDS = {
-    "aws": {"region"},
-    "s3-compatible": {"region", "endpoint", "pathStyle", "caFile"},
+TYPE_FIELDS = {  # a CA bundle: the aws plugin and Velero's azure code read objectStorage.caCert(Ref); gcp does not
+    "aws": {"region", "caFile", "caCertRef"},
+    "s3-compatible": {"region", "endpoint", "pathStyle", "caFile", "caCertRef"},
     "gcp": set(),
-    "azure": {"resourceGroup", "storageAccount", "subscriptionId"},
+    "azure": {"resourceGroup", "storageAccount", "subscriptionId", "caFile", "caCertRef"},
     "hostpath": {"path"},
     "nfs": {"server", "path"},
     "pvc": {"storageClassName", "storageSize"},
@@ -164,6 +164,13 @@ def _check_storage(policy: Policy, doc: Document, diags: Diagnostics, strict: bo
         if s.credentials and s.credentials.env and s.type not in ("aws", "s3-compatible"):
             diags.error("env credentials build an AWS credentials file; use file or secretRef for "
                         f"{s.type}", f"storage.{name}.credentials.env", doc.where_key(p + ("credentials", "env")))
+        if "caFile" in raw and "caCertRef" in raw:  # BackupStorageLocation.Validate (Velero 1.18)
+            diags.error("give caFile or caCertRef, not both: Velero refuses a location with caCert and caCertRef",
+                        f"storage.{name}.caCertRef", doc.where_key(p + ("caCertRef",)))
+        if s.type == "azure" and not s.resource_group and not _azure_key_elsewhere(dict(s.config)):
+            diags.warning("no resourceGroup: Velero needs it (with the subscription) to fetch the storage account's "
+                          "access key, so it must come from the credentials file (AZURE_RESOURCE_GROUP); or set "
+                          "config.useAAD or config.storageAccountKeyEnvVar", f"storage.{name}", doc.where_key(p))
         if s.type == "pvc" and s.prefix:
             diags.error("pvc storage does not support a prefix", f"storage.{name}.prefix", doc.where(p + ("prefix",)))
         if s.type in OBJECT_STORAGE:
@@ -211,6 +218,12 @@ def _check_snapshot_config(diags, doc, name: str, v) -> None:
         key, why = problem
         diags.error(f"config.{key} {clip(config[key])} {why}", f"snapshotLocations.{name}.config.{key}",
                     doc.where(p + ("config", key)))
+
+
+def _azure_key_elsewhere(config: dict) -> bool:
+    """Velero's azure code (pkg/util/azure/storage.go GetStorageAccountCredentials) needs no resource group when
+    the key comes from the credentials file (storageAccountKeyEnvVar) or Azure AD is used (useAAD)."""
+    return bool(config.get("storageAccountKeyEnvVar")) or parse_bool(config.get("useAAD", "")) is True
 
 
 def _overlaps(a: str, b: str) -> bool:

@@ -84,7 +84,7 @@ def test_yaml_syntax_error_has_position(tmp_path, capsys, monkeypatch):
     ("  box:\n    type: hostpath\n    path: /x\n    credentials: {file: ./c}\n",
      "storage.box.credentials: hostpath storage takes no credentials", 14),
     ("  az:\n    type: azure\n    bucket: cont\n",
-     "storage.az: missing required field 'resourceGroup'", 12),
+     "storage.az: missing required field 'storageAccount'", 12),
 ])
 def test_semantic_and_schema_errors(tmp_path, capsys, monkeypatch, snippet, message, line):
     res = validate(tmp_path, capsys, monkeypatch, HEADER + STORAGE + snippet)
