@@ -40,7 +40,7 @@ def _flags(deploy: dict) -> dict[str, str]:
     spec = ((deploy.get("spec") or {}).get("template") or {}).get("spec") or {}
     containers = spec.get("containers") or []
     velero = next((c for c in containers if c.get("name") == "velero"), containers[0] if containers else {})
-    words = [str(w) for w in (velero.get("command") or []) + (velero.get("args") or [])]
+    words = [str(w) for part in ("command", "args") if isinstance(velero.get(part), list) for w in velero[part]]
     out: dict[str, str] = {}
     for i, word in enumerate(words):
         if not word.startswith("--"):
