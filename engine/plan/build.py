@@ -161,7 +161,12 @@ def _explain(c: Change, live: LiveState, ns: str, now: datetime, desired: Desire
     if addr.kind == "Schedule" and c.action in (Action.CREATE, Action.UPDATE) and c.after:
         reasons.extend(schedule_reasons(c, live.get(addr), now))
         spec = c.after["spec"]
-        if not (spec.get("template") or {}).get("storageLocation"):
+        named = (spec.get("template") or {}).get("storageLocation")
+        if named in desired.policy.external_storage and live.objects and \
+                live.get(Address("BackupStorageLocation", ns, named)) is None:
+            warnings.append(f"{addr}: its storage {named!r} (externalStorage, another tool's) is not in {live.source}: "
+                            "Velero fails its backups (FailedValidation) until it exists")
+        if not named:
             target = velero_of(desired, live).default_after
             reasons.append(f"no storage named: backups go to Velero's default location {target}")
             location = Address("BackupStorageLocation", ns, target)

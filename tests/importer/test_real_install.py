@@ -114,3 +114,14 @@ def test_schedules_without_a_location_use_the_servers_default_when_none_is_marke
     plan = plan_cli(out, state, capsys, monkeypatch)
     assert any("Velero's default location 'default' (no location is marked default) does not exist" in w
                for w in plan["warnings"]), plan["warnings"]
+
+
+def test_a_schedule_on_another_tools_location_that_is_gone_warns(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "policy.yaml"
+    import_cli(STATE, out, capsys, monkeypatch, "--name", "acme")
+    doc = yaml.safe_load(STATE.read_text())
+    doc["items"] = [o for o in doc["items"] if o["metadata"]["name"] != "dpa-sample-1"]
+    state = write(tmp_path / "state.yaml", yaml.safe_dump(doc))
+    plan = plan_cli(out, state, capsys, monkeypatch)
+    assert any(w.startswith("schedule.mysql-daily: its storage 'dpa-sample-1' (externalStorage, another tool's) is "
+                            "not in") for w in plan["warnings"]), plan["warnings"]
