@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from engine.times import go_seconds, parse_time
+from engine.times import Duration, parse_time
 
-UNIT = {"h": 3600, "d": 86400, "w": 604800}
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,8 @@ class DrillAudit:
 def period_seconds(every: str | None) -> int | None:
     if not every:
         return None
-    return int(every[:-1]) * UNIT[every[-1]] if every[-1] in UNIT else go_seconds(every)
+    span = Duration.of(every)  # the policy's spellings (7d, 2w) and Go's (36h, 1h30m)
+    return int(span.seconds) if span is not None and span.nanoseconds > 0 else None
 
 
 def audit_drills(policy, records: list[dict] | None, now: datetime, note: str = "") -> DrillAudit:

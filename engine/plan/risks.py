@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from engine.times import go_seconds
+from engine.times import Duration
 
 MOVE_PATHS = ("spec.objectStorage.bucket", "spec.objectStorage.prefix")  # a location moving in place
 
@@ -91,7 +91,7 @@ def _delete_note(r: dict) -> str:
 def _retention(plan: dict) -> list[Risk]:
     out = []
     for rc in plan.get("retention_changes", []):
-        before, after = go_seconds(rc["before"]), go_seconds(rc["after"])
+        before, after = Duration.of(rc["before"]), Duration.of(rc["after"])
         if before is None or after is None or after >= before:
             continue
         n = rc["existing_backups"]
