@@ -3,6 +3,8 @@ holds), ask, execute. The CLI supplies a UI for the parts that talk to a person.
 from __future__ import annotations
 
 import dataclasses
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -56,6 +58,7 @@ class ApplyRequest:
     env: object = None
     check_storage: bool = True  # S3 preflight of the buckets this apply points Velero at
     prepare: object = None  # () -> engine.planner.Prepared, instead of loading policy_path (a fleet's cluster)
+    stop: object = None  # threading.Event; set: stop as on Ctrl-C (a fleet apply runs off the main thread)
 
 
 def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
@@ -93,10 +96,33 @@ def run_apply(req: ApplyRequest, ui: UI) -> ApplyResult | None:
             raise Cancelled("Apply cancelled.")
         options = req.options if session.waits else dataclasses.replace(req.options, wait=False)
         executor = Executor(result.plan, result.desired, session.writer, ui.observer, options)
-        outcome = executor.run(session.stop)
+        with _forwarded(req.stop, session.stop):
+            outcome = executor.run(session.stop)
         if session.lock is not None and session.lock.lost.is_set():
             return dataclasses.replace(outcome, lock_lost=session.lock.lost_reason)
         return outcome
+
+
+@contextmanager
+def _forwarded(source, target):
+    """While the block runs, setting `source` sets `target`."""
+    if source is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            if source.wait(0.2):
+                target.set()
+                return
+    watcher = threading.Thread(target=watch, name="snapplan-stop", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def _replan(saved: dict, policy_path, saved_path) -> str:

@@ -98,11 +98,12 @@ def apply(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str]
     from engine.fleet.run import apply_cluster, run_fleet
 
     spec, chosen = load(fleet, clusters, selectors)
-    guard = threading.Lock()
+    guard, stop = threading.Lock(), threading.Event()
     if auto_approve:
         outcomes = run_fleet(chosen, lambda c: apply_cluster(spec, c, options, apply_options, lock,
-                                                             ClusterUI(term, c.name, guard), check_storage),
-                             options.parallelism)
+                                                             ClusterUI(term, c.name, guard), check_storage,
+                                                             stop=stop),
+                             options.parallelism, stop)
         finish(term, "apply", spec, outcomes, as_json=as_json)
     if as_json or not sys.stdin.isatty():
         raise typer.BadParameter("apply --fleet asks before it writes, and there is no terminal to ask: review "
@@ -123,8 +124,9 @@ def apply(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str]
         saved = {o.cluster: Path(o.saved_plan) for o in todo}
         outcomes = run_fleet([by_name[o.cluster] for o in todo],
                              lambda c: apply_cluster(spec, c, options, apply_options, lock,
-                                                     ClusterUI(term, c.name, guard), check_storage, saved[c.name]),
-                             options.parallelism)
+                                                     ClusterUI(term, c.name, guard), check_storage, saved[c.name],
+                                                     stop),
+                             options.parallelism, stop)
     done = {o.cluster: o for o in outcomes}
     # clusters that could not be planned keep their error; those without changes their plan
     finish(term, "apply", spec, [done.get(o.cluster, o) for o in planned], as_json=False)

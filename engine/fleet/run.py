@@ -3,9 +3,10 @@ the same code as a single-cluster run, with its own connection, lock and exit co
 (unreachable, a bad effective policy, a plan that cannot be made) is reported; the others go on."""
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -62,18 +63,40 @@ def kube_target(cluster: ClusterSpec, options: FleetOptions):
 
 
 def run_fleet(clusters: list[ClusterSpec], job: Callable[[ClusterSpec], ClusterOutcome],
-              parallelism: int) -> list[ClusterOutcome]:
-    """`job` on every cluster, at most `parallelism` at once; outcomes in the clusters' order. Ctrl-C starts no
-    new cluster; those already running finish (an apply is never cut in the middle of a write)."""
+              parallelism: int, stop: threading.Event | None = None) -> list[ClusterOutcome]:
+    """`job` on every cluster, at most `parallelism` at once; outcomes in the clusters' order.
+    Ctrl-C starts no new cluster and sets `stop` (jobs that watch it stop as a single run would on Ctrl-C: an
+    apply starts no new action, stops waiting and releases its lock); clusters not started are reported so.
+    Without `stop`, Ctrl-C is raised once the running jobs end."""
     pool = ThreadPoolExecutor(max_workers=max(1, min(parallelism, len(clusters))), thread_name_prefix="fleet")
-    futures = [pool.submit(_guarded, job, c) for c in clusters]
+    gate = threading.Event()
+    stopped = stop or threading.Event()
+
+    def gated(cluster):  # nothing starts before every cluster is submitted: a Ctrl-C then loses no future
+        gate.wait()
+        if stopped.is_set():
+            return ClusterOutcome(cluster.name, Status.FAILED, 130, message="not started: interrupted")
+        return _guarded(job, cluster)
+
+    futures = []
     try:
-        return [f.result() for f in futures]
+        for c in clusters:
+            futures.append(pool.submit(gated, c))
+        gate.set()
+        while wait(futures, timeout=0.5).not_done:  # a timeout, so Ctrl-C is seen while waiting
+            pass
     except KeyboardInterrupt:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
+        stopped.set()  # the queued clusters return at once, unstarted (no cancel(): wait() hangs on those)
+        gate.set()
+        wait(futures)
+        if stop is None:
+            raise
     finally:
+        gate.set()
         pool.shutdown(wait=True)
+    futures += [None] * (len(clusters) - len(futures))  # Ctrl-C came before every cluster was submitted
+    return [ClusterOutcome(c.name, Status.FAILED, 130, message="not started: interrupted") if f is None
+            else f.result() for c, f in zip(clusters, futures)]
 
 
 def _guarded(job, cluster: ClusterSpec) -> ClusterOutcome:
@@ -159,7 +182,8 @@ def audit_cluster(fleet: Fleet, cluster: ClusterSpec, options: FleetOptions) -> 
 
 
 def apply_cluster(fleet: Fleet, cluster: ClusterSpec, options: FleetOptions, apply_options, lock, ui,
-                  check_storage: bool = True, saved_plan: Path | None = None) -> ClusterOutcome:
+                  check_storage: bool = True, saved_plan: Path | None = None,
+                  stop: threading.Event | None = None) -> ClusterOutcome:
     """`ui` is this cluster's engine.apply.run.UI; it must not ask (a fleet apply is approved up front).
     `saved_plan`: apply exactly that plan (plan_cluster with `out`), refused if it no longer holds."""
     from engine.apply.run import ApplyRequest, run_apply
@@ -182,7 +206,7 @@ def apply_cluster(fleet: Fleet, cluster: ClusterSpec, options: FleetOptions, app
 
     request = ApplyRequest(ClusterTarget(kube_target(cluster, options), lock), None, saved_plan, options.prune,
                            options.targets, apply_options, env=options.env, check_storage=check_storage,
-                           prepare=lambda: prepare_cluster(fleet, cluster, options.env))
+                           prepare=lambda: prepare_cluster(fleet, cluster, options.env), stop=stop)
     outcome = run_apply(request, Recording())
     plan = shown.get("plan")
     warnings = tuple(str(w) for w in shown.get("warnings", ()))

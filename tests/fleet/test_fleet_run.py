@@ -280,3 +280,39 @@ def test_apply_fleet_refuses_a_cluster_that_changed_after_approval(fleet, capsys
     assert "no longer holds" in beta and "bsl.other was created since the plan" in beta
     assert clusters["beta"].store.list(BSL, "velero")[0][0]["metadata"]["name"] == "other"  # nothing else written
     assert clusters["alpha"].store.get(BSL, "velero", "primary")["spec"]["objectStorage"]["bucket"] == "velero-alpha"
+
+
+def test_ctrl_c_starts_no_new_cluster_and_stops_the_running_ones(fleet, capsys, monkeypatch):
+    """Ctrl-C during apply --fleet: the running cluster's apply stops as on Ctrl-C (nothing new starts, its lock
+    is released), the clusters not started are reported so, and the exit code is 130."""
+    import _thread
+    import threading
+
+    from engine.apply.executor import ApplyOptions
+    from engine.apply.targets import LockOptions
+    from engine.cli.fleet_run import ClusterUI
+    from engine.cli.terminal import Terminal as Term
+    from engine.fleet import load_fleet
+    from engine.fleet.run import FleetOptions, apply_cluster, overall_exit, run_fleet
+
+    root, clusters = fleet
+    monkeypatch.chdir(root)
+    spec = load_fleet(root / "fleet.yaml")
+    stop, guard = threading.Event(), threading.Lock()
+    options = FleetOptions(parallelism=1)
+
+    def job(cluster):
+        if cluster.name == "alpha":
+            _thread.interrupt_main()  # the person presses Ctrl-C while alpha runs
+            assert stop.wait(10)
+        return apply_cluster(spec, cluster, options, ApplyOptions(wait=False), LockOptions(), ClusterUI(Term(), cluster.name, guard),
+                             check_storage=False, stop=stop)
+
+    outcomes = run_fleet([spec.clusters[n] for n in ("alpha", "beta", "gamma")], job, 1, stop)
+    assert [(o.cluster, o.exit_code, o.message) for o in outcomes] == [
+        ("alpha", 130, "interrupted"), ("beta", 130, "not started: interrupted"),
+        ("gamma", 130, "not started: interrupted")]
+    assert overall_exit("apply", outcomes) == 130
+    for name in ("alpha", "beta", "gamma"):
+        assert clusters[name].store.list(BSL, "velero")[0] == []  # alpha was stopped before its first write
+        assert clusters[name].store.list(LEASES, "velero")[0] == []  # and released its lock
