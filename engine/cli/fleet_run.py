@@ -73,7 +73,7 @@ def load(fleet: Path, clusters: list[str], selectors: list[str]):
 
 
 def plan(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str], options, *, as_json: bool,
-         detailed_exitcode: bool) -> None:
+         detailed_exitcode: bool, markdown: bool = False) -> None:
     from engine.fleet.run import plan_cluster, run_fleet
 
     spec, chosen = load(fleet, clusters, selectors)
@@ -82,7 +82,7 @@ def plan(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str],
 
         load_key(create=True)  # made once, before the clusters' threads would race to make it
     outcomes = run_fleet(chosen, lambda c: plan_cluster(spec, c, options), options.parallelism)
-    finish(term, "plan", spec, outcomes, as_json=as_json, detailed=detailed_exitcode)
+    finish(term, "plan", spec, outcomes, as_json=as_json, detailed=detailed_exitcode, markdown=markdown)
 
 
 def audit(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str], options, *, output: str) -> None:
@@ -198,7 +198,7 @@ class ClusterUI:
 
 
 def finish(term: Terminal, command: str, spec, outcomes, *, as_json: bool, detailed: bool = False,
-           openmetrics: bool = False) -> None:
+           openmetrics: bool = False, markdown: bool = False) -> None:
     from engine.fleet.run import overall_exit
 
     code = overall_exit(command, outcomes, detailed)
@@ -208,6 +208,8 @@ def finish(term: Terminal, command: str, spec, outcomes, *, as_json: bool, detai
             term.err(f"[{o.cluster}] Warning: {w}")
     if as_json:
         term.out(json.dumps(to_json(command, spec, outcomes, code), indent=2))
+    elif markdown:
+        term.out(render_markdown(command, spec, outcomes), end="")
     elif openmetrics:  # every cluster's metrics, labelled cluster=NAME; snapplan_audit_up 0 for those not audited
         from engine.audit.openmetrics import render_openmetrics
 
@@ -296,4 +298,28 @@ def render_text(command: str, spec, outcomes, color: bool = False) -> str:
             out.append(audit_text(o.audit, color=color).rstrip("\n"))
         if o.saved_plan:
             out.append(f"Saved the plan to {o.saved_plan}. Apply exactly this plan with: snapplan apply {o.saved_plan}")
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(command: str, spec, outcomes) -> str:
+    """A pull-request comment: the summary table, then each cluster's plan as `plan --format markdown` writes
+    it (each cut to its share of GitHub's comment limit), or its error."""
+    from engine.plan.markdown import GITHUB_LIMIT, code, text
+    from engine.plan.markdown import render_markdown as plan_markdown
+
+    out = [f"<!-- snapplan-fleet fleet={text(spec.name)} -->", f"### snapplan fleet {code(spec.name)}: "
+           f"{command} of {len(outcomes)} cluster(s)", "",
+           "| cluster | result | add | change | destroy | errors | unhealthy |", "|---|---|--:|--:|--:|--:|--:|"]
+    for o in outcomes:
+        ran = o.status.value not in ("error", "unreachable")
+        nums = [str(n) if ran else "-" for n in (o.add, o.change, o.destroy)]
+        out.append(f"| {text(o.cluster)} | {text(_result(command, o))} | {' | '.join(nums)} | {o.errors} | "
+                   f"{o.unhealthy if ran else '-'} |")
+    share = max(4000, (GITHUB_LIMIT - 4000) // max(1, len(outcomes)))
+    for o in outcomes:
+        out += ["", f"#### {text(o.cluster)}: {text(_result(command, o))}", ""]
+        if o.plan is not None:
+            out.append(plan_markdown(o.plan, limit=share, source=o.saved_plan).rstrip("\n"))
+        elif o.message:
+            out += ["```", o.message.replace("`", "'"), "```"]
     return "\n".join(out) + "\n"

@@ -39,8 +39,10 @@ def plan(
         term = Terminal(no_color)
         options = FleetOptions(kubeconfig=kubeconfig, parallelism=parallelism, prune=prune, targets=tuple(target),
                                now=now, out=out)
+        how = chosen(fmt, as_json)
         fleet_run.plan(term, fleet_file(file, fleet, state, context, cluster, selector), cluster, selector, options,
-                       as_json=as_json, detailed_exitcode=detailed_exitcode)
+                       as_json=how is PlanFormat.json, detailed_exitcode=detailed_exitcode,
+                       markdown=how is PlanFormat.markdown)
     from engine.apply.targets import ClusterTarget, LockOptions, StateFileTarget
     from engine.plan.jsonform import plan_to_json
     from engine.planner import plan_against, prepare

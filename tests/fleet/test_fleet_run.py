@@ -316,3 +316,17 @@ def test_ctrl_c_starts_no_new_cluster_and_stops_the_running_ones(fleet, capsys, 
     for name in ("alpha", "beta", "gamma"):
         assert clusters[name].store.list(BSL, "velero")[0] == []  # alpha was stopped before its first write
         assert clusters[name].store.list(LEASES, "velero")[0] == []  # and released its lock
+
+
+def test_plan_fleet_markdown_is_one_comment_with_the_table_and_each_cluster(fleet, capsys, monkeypatch):
+    root, _ = fleet
+    r = cli(root, ["plan", "--fleet", "fleet.yaml", "--format", "markdown", "--cluster", "alpha", "--cluster", "down"],
+            capsys, monkeypatch)
+    assert r.code == 1
+    lines = r.out.splitlines()
+    assert lines[1] == "### snapplan fleet <code>test</code>: plan of 2 cluster(s)"
+    assert "| alpha | changes | 2 | 0 | 0 | 0 | 0 |" in lines and "| down | unreachable | - | - | - | 1 | - |" in lines
+    alpha = r.out.split("#### alpha: changes\n")[1].split("#### down")[0]
+    assert "<!-- snapplan-plan policy=fleet-alpha -->" in alpha and "Schedule" in alpha
+    down = r.out.split("#### down: unreachable\n")[1]
+    assert down.startswith("\n```\ncannot reach the Kubernetes API server")
