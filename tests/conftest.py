@@ -1,9 +1,16 @@
 """Fixtures shared by every test directory."""
+import os
+
+import pytest
+
 from tests.cluster.s3_fixtures import moto_s3, s3  # noqa: F401  (pytest finds fixtures by name)
 
-pytest_plugins = ["tests.cluster.fixtures"]  # the test API server: cluster, kubeconfig, api_client, kubectl
+# the test API server (cluster, kubeconfig, api_client, kubectl); the real programs (real_cluster, real, WORLDS)
+pytest_plugins = ["tests.cluster.fixtures", "tests.conformance.fixtures"]
 
-import pytest  # noqa: E402
+# The conformance scenarios run real programs built with Go (`make conformance`); the default suite never
+# collects them (and deselects the "real" parameter of tests parametrised over both worlds).
+collect_ignore = [] if os.environ.get("SNAPPLAN_CONFORMANCE") == "1" else ["conformance"]
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ import yaml
 
 from engine.apply.lock import LEASE_NAME, micro_time
 from tests.cluster.apiserver.cluster import Cluster
+from tests.conformance.fixtures import WORLDS
 from tests.helpers import EXAMPLES, HARNESS_ENV, run_cli, seed_backup
 
 HARNESS = str(EXAMPLES / "harness" / "policy.yaml")
@@ -21,11 +22,23 @@ SCHEDULES = ("velero.io", "v1", "schedules")
 
 
 @pytest.fixture
-def live(tmp_path):
+def sim_live(tmp_path):
+    """The test API server; for tests that count requests or inject faults."""
     with Cluster() as cluster:
         # the harness restores the newest Completed backup of nightly-full: give it one
         seed_backup(cluster.store, "nightly-full-20261124230000", "nightly-full")
         yield cluster, cluster.write_kubeconfig(tmp_path / "kubeconfig")
+
+
+@pytest.fixture(params=WORLDS)
+def live(request, tmp_path):
+    """The test API server, or (make conformance) real kube-apiserver with real Velero beside it."""
+    if request.param == "simulator":
+        yield request.getfixturevalue("sim_live")
+        return
+    real = request.getfixturevalue("real")
+    seed_backup(real.store, "nightly-full-20261124230000", "nightly-full")
+    yield real, real.write_kubeconfig(tmp_path / "kubeconfig")
 
 
 def cli(capsys, monkeypatch, *args, env=HARNESS_ENV):
@@ -56,8 +69,8 @@ def lease(cluster):
 
 # --- the lock -------------------------------------------------------------------------------------------
 
-def test_apply_takes_and_releases_the_lock(live, capsys, monkeypatch):
-    cluster, kubeconfig = live
+def test_apply_takes_and_releases_the_lock(sim_live, capsys, monkeypatch):
+    cluster, kubeconfig = sim_live
     res = cli(capsys, monkeypatch, *apply_args(kubeconfig))
     assert res.code == 0, res.err
     assert cluster.requests.snapshot().get(("create", "leases")) == 1
@@ -93,16 +106,16 @@ def test_lock_timeout_waits_for_the_holder_to_expire(live, capsys, monkeypatch):
     assert "Apply complete!" in res.out
 
 
-def test_lock_is_released_when_apply_fails(live, capsys, monkeypatch):
-    cluster, kubeconfig = live
+def test_lock_is_released_when_apply_fails(sim_live, capsys, monkeypatch):
+    cluster, kubeconfig = sim_live
     cluster.faults.add(verb="create", resource="schedules", status=403)
     res = cli(capsys, monkeypatch, *apply_args(kubeconfig))
     assert res.code == 1 and "Apply failed" in res.out
     assert lease(cluster) is None
 
 
-def test_forbidden_leases_name_the_fix(live, capsys, monkeypatch):
-    cluster, kubeconfig = live
+def test_forbidden_leases_name_the_fix(sim_live, capsys, monkeypatch):
+    cluster, kubeconfig = sim_live
     cluster.faults.add(resource="leases", status=403)
     res = cli(capsys, monkeypatch, *apply_args(kubeconfig))
     assert res.code == 1
@@ -110,11 +123,11 @@ def test_forbidden_leases_name_the_fix(live, capsys, monkeypatch):
     assert "Traceback" not in res.err
 
 
-def test_two_concurrent_applies_exactly_one_proceeds(live, tmp_path):
+def test_two_concurrent_applies_exactly_one_proceeds(sim_live, tmp_path):
     import subprocess
     import sys
 
-    cluster, kubeconfig = live
+    cluster, kubeconfig = sim_live
     cluster.faults.add(verb="create", resource="schedules", latency=1.0)  # keep the first apply busy
     env = {**os.environ, **HARNESS_ENV, "NO_COLOR": "1"}
     cmd = [sys.executable, "-m", "engine", *apply_args(kubeconfig)]
@@ -144,14 +157,14 @@ def _unshare_gives_pid_1() -> bool:
     return probe.returncode == 0 and probe.stdout.strip() == "1"
 
 
-def test_concurrent_applies_with_the_same_hostname_and_pid_exactly_one_proceeds(live, tmp_path):
+def test_concurrent_applies_with_the_same_hostname_and_pid_exactly_one_proceeds(sim_live, tmp_path):
     """Two containers on one hostname, each apply PID 1 (its own PID namespace, as `unshare -pf` makes)."""
     import subprocess
     import sys
 
     if not _unshare_gives_pid_1():
         pytest.skip("unshare -pf is not available here (needs root or user namespaces)")
-    cluster, kubeconfig = live
+    cluster, kubeconfig = sim_live
     cluster.faults.add(verb="create", resource="schedules", latency=1.0)  # keep the first apply busy
     env = {**os.environ, **HARNESS_ENV, "NO_COLOR": "1"}
     cmd = ["unshare", "-pf", "--kill-child", sys.executable, "-m", "engine", *apply_args(kubeconfig)]
@@ -209,8 +222,8 @@ def test_a_bare_out_name_goes_to_plans_dir(live, capsys, monkeypatch, tmp_path):
     assert (tmp_path / "plans" / "nightly.plan").exists()
 
 
-def test_stale_saved_plan_is_refused_and_says_what_changed(live, capsys, monkeypatch, tmp_path):
-    cluster, kubeconfig = live
+def test_stale_saved_plan_is_refused_and_says_what_changed(sim_live, capsys, monkeypatch, tmp_path):
+    cluster, kubeconfig = sim_live
     assert cli(capsys, monkeypatch, *apply_args(kubeconfig, "--target", "bsl.primary")).code == 0
     out = tmp_path / "p.plan"
     save_plan(capsys, monkeypatch, kubeconfig, out)
@@ -363,12 +376,12 @@ def test_saved_plan_refused_when_the_backup_a_restore_reads_is_gone(live, capsys
             "and is now not in the cluster") in res.err, res.err
 
 
-def test_a_lock_taken_over_mid_apply_stops_it_with_exit_1(live):
+def test_a_lock_taken_over_mid_apply_stops_it_with_exit_1(sim_live):
     import subprocess
     import sys
     import time
 
-    cluster, kubeconfig = live
+    cluster, kubeconfig = sim_live
     cluster.faults.add(verb="create", resource="schedules", latency=1.5)
     env = {**os.environ, **HARNESS_ENV, "NO_COLOR": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "engine", *apply_args(kubeconfig, "--parallelism", "1",

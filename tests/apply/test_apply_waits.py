@@ -1,11 +1,13 @@
 """apply waits for Velero: a written location until Velero validated it, with the simulator running
-on wall time behind the test API server and moto as the object store."""
+on wall time behind the test API server and moto as the object store — and, under `make conformance`, the
+same bodies against real Velero (tests/conformance)."""
 from __future__ import annotations
 
 import pytest
 
 from tests.cluster.clock import RealClock
 from tests.cluster.velero_sim import VeleroSimulator
+from tests.conformance.fixtures import WORLDS
 from tests.helpers import run_cli, write
 
 SCHEDULES = ("velero.io", "v1", "schedules")
@@ -47,11 +49,20 @@ schedules:
 
 
 @pytest.fixture
-def velero(cluster_factory, s3, tmp_path):
+def simulated_velero(cluster_factory, s3, tmp_path):
     cluster = cluster_factory(clock=RealClock())
     cluster.attach(VeleroSimulator(cluster.store, cluster.clock, s3.url))
     cluster.run_controllers(period=0.1)
     return cluster, cluster.write_kubeconfig(tmp_path / "kubeconfig")
+
+
+@pytest.fixture(params=WORLDS)
+def velero(request, tmp_path):
+    """The simulator behind the test API server, or real Velero behind a real kube-apiserver."""
+    if request.param == "real":
+        real = request.getfixturevalue("real")
+        return real, real.write_kubeconfig(tmp_path / "kubeconfig")
+    return request.getfixturevalue("simulated_velero")
 
 
 def apply(capsys, monkeypatch, kubeconfig, path, *extra):
@@ -95,8 +106,9 @@ def test_wait_times_out_when_no_velero_runs(cluster_factory, s3, tmp_path, capsy
     assert "skipped: schedule.on-good" in res.out
 
 
-def test_the_storage_check_refuses_a_bad_secret_before_any_write(velero, s3, tmp_path, capsys, monkeypatch):
-    cluster, kubeconfig = velero
+def test_the_storage_check_refuses_a_bad_secret_before_any_write(simulated_velero, s3, tmp_path, capsys,
+                                                                monkeypatch):
+    cluster, kubeconfig = simulated_velero
     path = policy(tmp_path, s3, bad_secret=True)
     before = cluster.requests.snapshot()
     res = apply(capsys, monkeypatch, kubeconfig, path)

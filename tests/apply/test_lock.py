@@ -6,8 +6,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from engine.apply.lock import LEASE_NAME, LeaseLock, LockHeld, micro_time
+from tests.conformance.fixtures import WORLDS
 
 LEASES = ("coordination.k8s.io", "v1", "leases")
+
+
+@pytest.fixture(params=WORLDS)
+def cluster(request, cluster_factory):
+    """The test API server, or (make conformance) real kube-apiserver: Lease times are MicroTime on both."""
+    return request.getfixturevalue("real") if request.param == "real" else cluster_factory()
 
 
 @pytest.fixture

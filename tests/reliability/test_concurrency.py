@@ -8,28 +8,41 @@ tests/apply/test_apply_session.py test_stale_saved_plan_is_refused_and_says_what
 from __future__ import annotations
 
 import builtins
+import contextlib
 import shutil
 
 import pytest
 
 from engine.model.manifest import LAST_APPLIED
 from tests.cluster.apiserver.cluster import Cluster
+from tests.conformance.fixtures import WORLDS
 from tests.helpers import EXAMPLES, HARNESS_ENV, HARNESS_LOCAL, HARNESS_LOCAL_ON_NFS, run_cli
 from tests.reliability.support import APPLY, GVR, HARNESS, seed_harness, writes
 
 BSL, SCHEDULES = GVR["BackupStorageLocation"], GVR["Schedule"]
 
 
-@pytest.fixture
-def applied(tmp_path, capsys, monkeypatch):
-    """The harness applied to a fresh cluster, and an editable copy of the policy."""
-    with Cluster() as cluster:
+@pytest.fixture(params=WORLDS)
+def applied(request, tmp_path, capsys, monkeypatch):
+    """The harness applied to a fresh cluster (the test API server, or under `make conformance` real
+    kube-apiserver with real Velero), and an editable copy of the policy."""
+    with Cluster() if request.param == "simulator" else _nothing(request.getfixturevalue("real")) as cluster:
         seed_harness(cluster)
         kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
         res = run_cli([*APPLY, HARNESS, "--kubeconfig", str(kubeconfig)], capsys, monkeypatch, env=HARNESS_ENV)
         assert res.code == 0, res.err
         shutil.copytree(EXAMPLES / "harness", tmp_path / "policy")
         yield cluster, kubeconfig, tmp_path / "policy" / "policy.yaml"
+
+
+@contextlib.contextmanager
+def _nothing(value):
+    yield value
+
+
+def counted(cluster) -> bool:
+    """Only the test API server counts requests; on a real server the objects' final state is the evidence."""
+    return isinstance(cluster, Cluster)
 
 
 def edit_policy(path, old: str, new: str) -> None:
@@ -69,7 +82,8 @@ def test_a_concurrent_write_to_a_planned_field_is_not_overwritten(applied, capsy
     final = cluster.store.get(BSL, "velero", "primary")
     assert final["spec"]["config"]["region"] == "ap-south-1"
     assert final["metadata"]["annotations"][LAST_APPLIED] == record  # not even snapplan's record moved
-    assert cluster.requests.count(verb="patch", resource="backupstoragelocations") == 1  # the refused one
+    if counted(cluster):
+        assert cluster.requests.count(verb="patch", resource="backupstoragelocations") == 1  # the refused one
 
 
 def test_a_concurrent_write_to_another_field_is_kept_and_the_plan_goes_on(applied, capsys, monkeypatch):
@@ -99,14 +113,15 @@ def test_a_prune_of_an_object_changed_since_the_plan_is_not_carried_out(applied,
 def test_a_replacement_of_a_location_changed_since_the_plan_is_not_carried_out(applied, capsys, monkeypatch):
     cluster, kubeconfig, policy = applied
     edit_policy(policy, HARNESS_LOCAL, HARNESS_LOCAL_ON_NFS)  # a provider change: bsl.local must be replaced
-    before = cluster.requests.snapshot()
+    before = cluster.requests.snapshot() if counted(cluster) else None
     res = apply_while(cluster, kubeconfig, policy, change(BSL, "local", lambda o: o["spec"].update(
         backupSyncPeriod="5m0s")), capsys, monkeypatch)
     assert res.code == 1, res.out + res.err
     assert "failed:  bsl.local: bsl.local changed since the plan (its spec changed); not replaced." in res.out
     local = cluster.store.get(BSL, "velero", "local")["spec"]
     assert (local["provider"], local["backupSyncPeriod"]) == ("replicated.com/hostpath", "5m0s")
-    assert writes(cluster, before) == 0  # refused on the fresh read: no DELETE was sent, nothing created
+    if counted(cluster):
+        assert writes(cluster, before) == 0  # refused on the fresh read: no DELETE was sent, nothing created
 
 
 def test_a_location_deleted_and_created_again_since_the_plan_is_not_deleted(applied, capsys, monkeypatch):
