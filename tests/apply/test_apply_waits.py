@@ -8,6 +8,7 @@ import pytest
 from tests.cluster.clock import RealClock
 from tests.cluster.velero_sim import VeleroSimulator
 from tests.conformance.fixtures import WORLDS
+from tests.conformance.scenario import xfail_on_secret_cache_race
 from tests.helpers import run_cli, write
 
 SCHEDULES = ("velero.io", "v1", "schedules")
@@ -74,6 +75,7 @@ def test_apply_waits_until_locations_are_available(velero, s3, tmp_path, capsys,
     cluster, kubeconfig = velero
     path = policy(tmp_path, s3, bad_secret=False)
     res = apply(capsys, monkeypatch, kubeconfig, path)
+    xfail_on_secret_cache_race(res)  # real Velero only; see tests/conformance/RESULTS.md
     assert res.code == 0, res.out + res.err
     assert "bsl.good: Creation complete (created; Available (validated " in res.err
     assert "Apply complete! 6 added, 0 changed, 0 destroyed." in res.out

@@ -5,6 +5,8 @@ import base64
 import uuid
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import run_cli, write
 
 NAMESPACES = ("", "v1", "namespaces")
@@ -79,3 +81,16 @@ def make_app(store, name: str | None = None) -> str:
     store.create(SERVICES, ns, {"metadata": {"name": "web"},
                                 "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "web"}}})
     return ns
+
+
+SECRET_CACHE_RACE = "unable to get credentials: unable to get key for secret"
+
+
+def xfail_on_secret_cache_race(res) -> None:
+    """Real Velero reads a location's credential Secret through its informer cache: a Secret created just
+    before the location can be missing from the cache at the first validation, which then says Unavailable
+    ("Secret ... not found") until the next one (validationFrequency later). snapplan's wait fails the apply on
+    that first answer; see tests/conformance/RESULTS.md. Called after an apply that should succeed."""
+    if res.code != 0 and SECRET_CACHE_RACE in res.out + res.err:
+        pytest.xfail("Velero validated the location before its informer cache had the new credential Secret; "
+                     "snapplan's wait takes that first Unavailable as final (RESULTS.md)")
