@@ -10,7 +10,8 @@ from engine.addr import Address
 from engine.errors import Diagnostic, PolicyError, Severity
 from engine.model.credentials import SourceMissing, digest, read_secret
 from engine.model.provider import PROVIDERS
-from engine.spec.policy import Credentials, Policy, Restore, Schedule, SnapshotLocation, Storage
+from engine.spec.policy import (App, Credentials, ExecHook, Policy, ResourceFilter, Restore, Schedule, SnapshotLocation,
+                                Storage)
 from engine.times import Duration
 
 MANAGED_BY = ("app.kubernetes.io/managed-by", "snapplan")
@@ -147,6 +148,7 @@ class _Builder:
         cov = coverage(self.policy, r.scope, r.app)
         cov.pop("includeClusterResources", None)
         spec.update(cov)
+        spec.update(resource_filters(r.resources))
         if r.namespace_mapping:
             spec["namespaceMapping"] = dict(r.namespace_mapping)
         spec["existingResourcePolicy"] = r.existing_resources
@@ -178,9 +180,64 @@ def coverage(policy: Policy, scope: str, app: str | None, exclude=()) -> dict:
     return out
 
 
+# Velero's spelling of each filter (BackupSpec / RestoreSpec); a Restore has only the first two.
+FILTER_FIELDS = (("include", "includedResources"), ("exclude", "excludedResources"),
+                 ("include_cluster_scoped", "includedClusterScopedResources"),
+                 ("exclude_cluster_scoped", "excludedClusterScopedResources"),
+                 ("include_namespace_scoped", "includedNamespaceScopedResources"),
+                 ("exclude_namespace_scoped", "excludedNamespaceScopedResources"))
+CLUSTER_RESOURCES = {"include": True, "exclude": False}  # auto: includeClusterResources stays unset
+
+
+def resource_filters(f: ResourceFilter) -> dict:
+    out: dict = {velero: list(getattr(f, attr)) for attr, velero in FILTER_FIELDS if getattr(f, attr)}
+    if f.cluster in CLUSTER_RESOURCES:
+        out["includeClusterResources"] = CLUSTER_RESOURCES[f.cluster]
+    return out
+
+
+def exec_hook(h: ExecHook) -> dict:
+    """Only what the policy says: Velero fills onError Fail, timeout 30s and the pod's first container
+    (pkg/podexec/pod_command_executor.go, ExecutePodCommand)."""
+    out: dict = {}
+    if h.container:
+        out["container"] = h.container
+    out["command"] = list(h.command)
+    if h.on_error:
+        out["onError"] = h.on_error
+    if h.timeout:
+        out["timeout"] = h.timeout
+    return {"exec": out}
+
+
+def hook_resource(a: App) -> dict:
+    """One BackupResourceHookSpec: the app's namespaces, its pods (the hooks' selector or the app's)."""
+    out: dict = {"name": a.name, "includedNamespaces": list(a.namespaces)}
+    selector = a.hooks.label_selector or a.label_selector
+    if selector:
+        out["labelSelector"] = {"matchLabels": dict(selector)}
+    if a.hooks.pre:
+        out["pre"] = [exec_hook(h) for h in a.hooks.pre]
+    if a.hooks.post:
+        out["post"] = [exec_hook(h) for h in a.hooks.post]
+    return out
+
+
+def backup_hooks(policy: Policy, scope: str, app: str | None, exclude=()) -> dict:
+    """`hooks` of a BackupSpec: the app's for an application backup; every app's (but those whose namespaces
+    the backup leaves out) for a full one."""
+    if scope == "full":
+        apps = [a for _, a in sorted(policy.apps.items()) if set(a.namespaces) - set(exclude)]
+    else:
+        apps = [policy.apps[app]]
+    resources = [hook_resource(a) for a in apps if a.hooks]
+    return {"hooks": {"resources": resources}} if resources else {}
+
+
 def backup_template(policy: Policy, *, scope: str, app: str | None, storage: str, retention: Duration,
                     volumes: str = "default", exclude=(), snapshot_location: str | None = None,
-                    labels: Mapping[str, str] | None = None) -> dict:
+                    labels: Mapping[str, str] | None = None,
+                    resources: ResourceFilter = ResourceFilter()) -> dict:
     """A Velero BackupSpec as snapplan writes it: a Schedule's template, or an on-demand Backup's spec.
     No `storage`: no storageLocation, so Velero picks its default location for each backup."""
     template: dict = {"metadata": {"labels": {**(labels or {}), **scope_labels(scope, app)}},
@@ -188,16 +245,18 @@ def backup_template(policy: Policy, *, scope: str, app: str | None, storage: str
     if storage:
         template["storageLocation"] = storage
     template.update(coverage(policy, scope, app, exclude))
+    template.update(resource_filters(resources))
     template.update(VOLUME_OPTIONS[volumes])
     if snapshot_location:
         template["volumeSnapshotLocations"] = [snapshot_location]
+    template.update(backup_hooks(policy, scope, app, exclude))
     return template
 
 
 def schedule_template(policy: Policy, s: Schedule) -> dict:
     return backup_template(policy, scope=s.scope, app=s.app, storage=s.storage, retention=s.retention,
                            volumes=s.volumes, exclude=s.exclude, snapshot_location=s.snapshot_location,
-                           labels=dict(s.backup_labels))
+                           labels=dict(s.backup_labels), resources=s.resources)
 
 
 def scope_labels(scope: str, app: str | None) -> dict:

@@ -3,14 +3,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.spec.policy import (App, Credentials, DrillExpect, Policy, Restore, Schedule, SnapshotLocation, Storage,
-                                VeleroServer)
+from engine.spec.policy import (App, Credentials, DrillExpect, ExecHook, Hooks, Policy, ResourceFilter, Restore,
+                                Schedule, SnapshotLocation, Storage, VeleroServer)
 from engine.spec.source import Document, dotted
 from engine.times import DEFAULT_RETENTION, Duration
 
 
 def _pairs(mapping: dict | None) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((mapping or {}).items()))
+
+
+def _hooks(raw: dict | None) -> Hooks | None:
+    if not raw:
+        return None
+
+    def execs(items) -> tuple[ExecHook, ...]:
+        return tuple(ExecHook(command=tuple(h["command"]), container=h.get("container"), on_error=h.get("onError"),
+                              timeout=h.get("timeout")) for h in items or ())
+
+    return Hooks(pre=execs(raw.get("pre")), post=execs(raw.get("post")), label_selector=_pairs(raw.get("labelSelector")))
+
+
+def _filter(entry: dict) -> ResourceFilter:
+    r = entry.get("resources") or {}
+    return ResourceFilter(
+        include=tuple(r.get("include") or ()), exclude=tuple(r.get("exclude") or ()),
+        include_cluster_scoped=tuple(r.get("includeClusterScoped") or ()),
+        exclude_cluster_scoped=tuple(r.get("excludeClusterScoped") or ()),
+        include_namespace_scoped=tuple(r.get("includeNamespaceScoped") or ()),
+        exclude_namespace_scoped=tuple(r.get("excludeNamespaceScoped") or ()),
+        cluster=entry.get("clusterResources", "auto"))
 
 
 def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
@@ -68,7 +90,8 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
     }
     apps = {name: App(name=name, namespaces=tuple(a["namespaces"]), label_selector=_pairs(a.get("labelSelector")),
                       drill_expect=tuple(DrillExpect(e["kind"], e.get("name"), e.get("min", 1))
-                                         for e in (a.get("drill") or {}).get("expect") or ()))
+                                         for e in (a.get("drill") or {}).get("expect") or ()),
+                      hooks=_hooks(a.get("hooks")))
             for name, a in (data.get("apps") or {}).items()}
     schedules = {
         name: Schedule(
@@ -77,6 +100,7 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
             timezone=s.get("timezone"), retention=_retention(s.get("retention")), enabled=s.get("enabled", True),
             start_immediately=s.get("startImmediately", False), volumes=s.get("volumes", "default"),
             exclude=tuple(s.get("exclude") or ()), backup_labels=_pairs(s.get("backupLabels")),
+            resources=_filter(s),
         )
         for name, s in (data.get("schedules") or {}).items()
     }
@@ -84,7 +108,7 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
         name: Restore(
             name=name, scope=r["scope"], from_schedule=r["from"].get("schedule"), from_backup=r["from"].get("backup"),
             app=r.get("app"), namespace_mapping=_pairs(r.get("namespaceMapping")),
-            existing_resources=r.get("existingResources", "none"),
+            existing_resources=r.get("existingResources", "none"), resources=_filter(r),
         )
         for name, r in (data.get("restores") or {}).items()
     }

@@ -47,11 +47,53 @@ class DrillExpect:
 
 
 @dataclass(frozen=True)
+class ExecHook:
+    """A command Velero runs in a pod's container; unset fields take Velero's defaults (Fail, 30s, first container)."""
+
+    command: tuple[str, ...]
+    container: str | None = None
+    on_error: str | None = None  # Fail | Continue
+    timeout: str | None = None  # a Go duration as written: 30s, 5m
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """An app's backup hooks: run in its pods by every backup that covers the app."""
+
+    pre: tuple[ExecHook, ...] = ()
+    post: tuple[ExecHook, ...] = ()
+    label_selector: tuple[tuple[str, str], ...] = ()  # empty: the app's own labelSelector
+
+
+@dataclass(frozen=True)
+class ResourceFilter:
+    """Velero's resource filters. `include`/`exclude` and `cluster` are the old style, the *_scoped lists the new."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    include_cluster_scoped: tuple[str, ...] = ()
+    exclude_cluster_scoped: tuple[str, ...] = ()
+    include_namespace_scoped: tuple[str, ...] = ()
+    exclude_namespace_scoped: tuple[str, ...] = ()
+    cluster: str = "auto"  # auto | include | exclude: includeClusterResources unset, true, false
+
+    @property
+    def old_style(self) -> bool:
+        return bool(self.include or self.exclude or self.cluster != "auto")
+
+    @property
+    def new_style(self) -> bool:
+        return bool(self.include_cluster_scoped or self.exclude_cluster_scoped or self.include_namespace_scoped
+                    or self.exclude_namespace_scoped)
+
+
+@dataclass(frozen=True)
 class App:
     name: str
     namespaces: tuple[str, ...]
     label_selector: tuple[tuple[str, str], ...] = ()
     drill_expect: tuple[DrillExpect, ...] = ()
+    hooks: Hooks | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +145,7 @@ class Schedule:
     volumes: str = "default"
     exclude: tuple[str, ...] = ()
     backup_labels: tuple[tuple[str, str], ...] = ()
+    resources: ResourceFilter = ResourceFilter()
 
 
 @dataclass(frozen=True)
@@ -114,6 +157,7 @@ class Restore:
     app: str | None = None
     namespace_mapping: tuple[tuple[str, str], ...] = ()
     existing_resources: str = "none"
+    resources: ResourceFilter = ResourceFilter()
 
 
 @dataclass(frozen=True)

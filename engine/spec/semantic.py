@@ -25,6 +25,12 @@ TYPE_FIELDS = {  # a CA bundle: the aws plugin and Velero's azure code read obje
     "pvc": {"storageClassName", "storageSize"},
 }
 KNOWN_FIELDS = COMMON_FIELDS.union(*TYPE_FIELDS.values())
+# Velero's own words, one line (pkg/controller/backup_controller.go, prepareBackupRequest and
+# oldAndNewFilterParametersUsedTogether): a Backup with both styles fails validation.
+MIXED_FILTERS = ("include-resources, exclude-resources and include-cluster-resources are old filter parameters. "
+                 "include-cluster-scoped-resources, exclude-cluster-scoped-resources, "
+                 "include-namespace-scoped-resources and exclude-namespace-scoped-resources are new filter "
+                 "parameters. They cannot be used together")
 
 
 def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict_sources: bool,
@@ -78,6 +84,9 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
             if cron.expand(sched.schedule).startswith("@every"):
                 diags.warning("timezone has no effect on an @every interval", f"schedules.{name}.timezone",
                               at(*p, "timezone"))
+        if sched.resources.old_style and sched.resources.new_style:
+            diags.error(f"Velero refuses this backup: {MIXED_FILTERS}", f"schedules.{name}.resources",
+                        at_key(*p, "resources"))
         problem = _retention_problem(raw.get("retention"))
         if problem:
             diags.error(problem, f"schedules.{name}.retention", at(*p, "retention"))
