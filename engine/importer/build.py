@@ -8,7 +8,9 @@ from engine.diff import is_managed, other_manager, policy_of
 from engine.errors import SnapplanError
 from engine.importer.locations import snapshot_entry, storage_entry
 from engine.importer.schedules import DNS_LABEL, Apps, Places, schedule_entry
-from engine.model.desired import APP_LABEL, MANAGED_BY
+from engine.model.desired import APP_LABEL, MANAGED_BY, backup_hooks
+from engine.spec.build import hooks_of
+from engine.spec.policy import App
 from engine.state.live import LiveState
 from engine.state.server import marked_default, server_defaults
 
@@ -104,11 +106,13 @@ def import_policy(live: LiveState, namespace: str = "velero", name: str | None =
     apps = Apps()
     schedules: dict[str, dict] = {}
     # Schedules that name their app (snapplan's template label) go first, so that name wins over a derived one.
+    objects_by_name = [(addr.name, obj) for addr, obj in objects("Schedule")]
     for addr, obj in sorted(objects("Schedule"), key=lambda ao: (not _app_label(ao[1]), ao[0].name)):
         entry = add("schedules", addr, obj, lambda o, n: schedule_entry(o, apps, storage, vsls, defaults, places, n))
         if entry is not None:
             schedules[addr.name] = entry
     schedules = dict(sorted(schedules.items()))
+    _hooks_each_schedule_runs(apps, schedules, dict(objects_by_name), notes)
     notes.sort(key=lambda n: n.entry)
     _managed_secrets(live, namespace, storage, vsls, notes)
 
@@ -117,12 +121,31 @@ def import_policy(live: LiveState, namespace: str = "velero", name: str | None =
         document["veleroNamespace"] = namespace
     if places.used_external:
         document["externalStorage"] = sorted(places.used_external)
-    for key, section in (("apps", dict(sorted(apps.entries.items()))), ("storage", storage),
+    app_entries = {slug: {**e, **({"hooks": apps.hooks[slug]} if slug in apps.hooks else {})}
+                   for slug, e in sorted(apps.entries.items())}
+    for key, section in (("apps", app_entries), ("storage", storage),
                          ("snapshotLocations", vsls), ("schedules", schedules)):
         if section:
             document[key] = section
     restores = tuple(sorted(o["metadata"]["name"] for o in live.of_kind("Restore", namespace)))
     return ImportResult(policy_name, namespace, live.source, document, tuple(notes), tuple(skipped), restores, files)
+
+
+def _hooks_each_schedule_runs(apps: Apps, schedules: dict[str, dict], live: dict[str, dict],
+                              notes: list[Note]) -> None:
+    """An app's hooks run in every backup that covers it: say where that changes a schedule's hooks."""
+    if not apps.hooks:
+        return
+    model = {slug: App(slug, tuple(e["namespaces"]), tuple(sorted((e.get("labelSelector") or {}).items())),
+                       hooks=hooks_of(apps.hooks.get(slug)))
+             for slug, e in apps.entries.items()}
+    for name, entry in schedules.items():
+        wanted = backup_hooks(model, entry["scope"], entry.get("app"), entry.get("exclude", ())).get("hooks")
+        have = ((live[name].get("spec") or {}).get("template") or {}).get("hooks")
+        if wanted and wanted != have:
+            notes.append(Note(f"schedules.{name}", "an app's hooks run in every backup that covers the app, so the "
+                              "plan changes spec.template.hooks of this schedule to "
+                              f"{', '.join(r['name'] for r in wanted['resources'])}"))
 
 
 def _app_label(schedule: dict) -> str | None:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from engine import cron
+from engine.importer.hooks import filters_of, hook_entry, policy_hooks
 from engine.model.desired import APP_LABEL, SCOPE_LABEL, VOLUME_OPTIONS
 from engine.spec.policy import RESERVED_LABELS
 from engine.state.server import ServerDefaults, effective_ttl
@@ -18,7 +19,7 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DESCRIPTORS = {"@hourly": "hourly", "@daily": "daily", "@midnight": "daily", "@weekly": "weekly",
                 "@monthly": "monthly", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"}
 _ENTRY_ORDER = ("scope", "app", "exclude", "storage", "schedule", "timezone", "retention", "enabled",
-                "startImmediately", "volumes", "snapshotLocation", "backupLabels")
+                "startImmediately", "volumes", "snapshotLocation", "backupLabels", "resources", "clusterResources")
 _SPEC_KEYS = {"schedule", "paused", "skipImmediately", "template"}
 _TEMPLATE_KEYS = {"metadata", "ttl", "storageLocation", "includedNamespaces", "excludedNamespaces", "labelSelector",
                   "includeClusterResources", "volumeSnapshotLocations", "snapshotVolumes", "defaultVolumesToFsBackup"}
@@ -29,6 +30,12 @@ class Apps:
 
     def __init__(self) -> None:
         self.entries: dict[str, dict] = {}
+        self.hooks: dict[str, dict] = {}  # slug -> its `hooks` entry, read from the schedules that run them
+
+    def with_namespaces(self, namespaces: list[str], wanted: str | None) -> str | None:
+        """An app found so far with exactly these namespaces (the one named `wanted` first)."""
+        found = [slug for slug, e in self.entries.items() if e["namespaces"] == namespaces]
+        return wanted if wanted in found else (found[0] if found else None)
 
     def slug_for(self, namespaces: list[str], selector: dict[str, str], wanted: str | None) -> str:
         definition = {"namespaces": namespaces, **({"labelSelector": selector} if selector else {})}
@@ -148,12 +155,6 @@ def schedule_entry(obj: dict, apps: Apps, storage: dict[str, dict], snapshot_loc
             return None
         selector = (template.get("labelSelector") or {}).get("matchLabels") or {}
         entry = {"scope": "application", "app": apps.slug_for(included, dict(selector), labels.get(APP_LABEL))}
-        if template.get("includeClusterResources") is False:
-            note("template.includeClusterResources is false and is kept as it is (the policy has no field for "
-                 "it): it leaves cluster-scoped resources, such as the PersistentVolumes of its claims, out of "
-                 "backups; snapplan's application scope leaves it unset so Velero takes them")
-        elif template.get("includeClusterResources") is True:
-            note("template.includeClusterResources is true and is kept as it is (the policy has no field for it)")
         if (template.get("labelSelector") or {}).keys() - {"matchLabels"}:
             note("template.labelSelector.matchExpressions is kept as it is (the policy has no field for it)")
     else:
@@ -222,11 +223,44 @@ def schedule_entry(obj: dict, apps: Apps, storage: dict[str, dict], snapshot_loc
     volumes = volumes_of(template, note)
     if volumes != "default":
         entry["volumes"] = volumes
+    filters, taken = filters_of(template, note)
+    entry.update(filters)
+    if filters.get("clusterResources") == "exclude" and entry["scope"] == "application":
+        note("clusterResources: exclude leaves cluster-scoped resources, such as the PersistentVolumes of its "
+             "claims, out of its backups (auto, the default, lets Velero take them)")
+    if template.get("hooks") and take_hooks(template["hooks"], entry, apps, note):
+        taken.add("hooks")
     kept = sorted(f"spec.{k}" for k in spec if k not in _SPEC_KEYS)
-    kept += sorted(f"spec.template.{k}" for k in template if k not in _TEMPLATE_KEYS)
+    kept += sorted(f"spec.template.{k}" for k in template if k not in _TEMPLATE_KEYS | taken)
     if kept:
         note(f"kept as in the cluster (the policy has no field for them): {', '.join(kept)}")
     return {k: entry[k] for k in _ENTRY_ORDER if k in entry}
+
+
+def take_hooks(hooks: dict, entry: dict, apps: Apps, note) -> bool:
+    """Read a template's hook specs into `apps.hooks`; False (nothing taken) when the policy cannot say them."""
+    resources = hooks.get("resources") if isinstance(hooks, dict) and set(hooks) == {"resources"} else None
+    parsed = [hook_entry(r) for r in resources or []]
+    if not parsed or None in parsed:
+        return False
+    if entry["scope"] == "application" and (len(parsed) != 1
+                                            or parsed[0][0] != apps.entries[entry["app"]]["namespaces"]):
+        return False
+    found: dict[str, dict] = {}
+    for namespaces, selector, hook in parsed:
+        slug = entry.get("app") or apps.with_namespaces(namespaces, hook["name"])
+        if slug is None:
+            slug = apps.slug_for(namespaces, {}, hook["name"])
+        h = policy_hooks(hook, slug, apps.entries[slug].get("labelSelector") or {}, selector)
+        if h is None or slug in found:
+            return False
+        if slug in apps.hooks and apps.hooks[slug] != h:
+            note(f"its hooks for app {slug} differ from another schedule's; the policy has one set per app "
+                 "(kept as in the cluster)")
+            return False
+        found[slug] = h
+    apps.hooks.update(found)
+    return True
 
 
 def _pairs(labels: dict) -> str:

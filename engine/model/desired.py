@@ -212,7 +212,7 @@ def exec_hook(h: ExecHook) -> dict:
 
 def hook_resource(a: App) -> dict:
     """One BackupResourceHookSpec: the app's namespaces, its pods (the hooks' selector or the app's)."""
-    out: dict = {"name": a.name, "includedNamespaces": list(a.namespaces)}
+    out: dict = {"name": a.hooks.name or a.name, "includedNamespaces": list(a.namespaces)}
     selector = a.hooks.label_selector or a.label_selector
     if selector:
         out["labelSelector"] = {"matchLabels": dict(selector)}
@@ -223,14 +223,14 @@ def hook_resource(a: App) -> dict:
     return out
 
 
-def backup_hooks(policy: Policy, scope: str, app: str | None, exclude=()) -> dict:
+def backup_hooks(apps: Mapping[str, App], scope: str, app: str | None, exclude=()) -> dict:
     """`hooks` of a BackupSpec: the app's for an application backup; every app's (but those whose namespaces
     the backup leaves out) for a full one."""
     if scope == "full":
-        apps = [a for _, a in sorted(policy.apps.items()) if set(a.namespaces) - set(exclude)]
+        covered = [a for _, a in sorted(apps.items()) if set(a.namespaces) - set(exclude)]
     else:
-        apps = [policy.apps[app]]
-    resources = [hook_resource(a) for a in apps if a.hooks]
+        covered = [apps[app]]
+    resources = [hook_resource(a) for a in covered if a.hooks]
     return {"hooks": {"resources": resources}} if resources else {}
 
 
@@ -249,7 +249,7 @@ def backup_template(policy: Policy, *, scope: str, app: str | None, storage: str
     template.update(VOLUME_OPTIONS[volumes])
     if snapshot_location:
         template["volumeSnapshotLocations"] = [snapshot_location]
-    template.update(backup_hooks(policy, scope, app, exclude))
+    template.update(backup_hooks(policy.apps, scope, app, exclude))
     return template
 
 

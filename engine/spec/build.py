@@ -13,7 +13,7 @@ def _pairs(mapping: dict | None) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((mapping or {}).items()))
 
 
-def _hooks(raw: dict | None) -> Hooks | None:
+def hooks_of(raw: dict | None) -> Hooks | None:
     if not raw:
         return None
 
@@ -21,7 +21,8 @@ def _hooks(raw: dict | None) -> Hooks | None:
         return tuple(ExecHook(command=tuple(h["command"]), container=h.get("container"), on_error=h.get("onError"),
                               timeout=h.get("timeout")) for h in items or ())
 
-    return Hooks(pre=execs(raw.get("pre")), post=execs(raw.get("post")), label_selector=_pairs(raw.get("labelSelector")))
+    return Hooks(pre=execs(raw.get("pre")), post=execs(raw.get("post")), label_selector=_pairs(raw.get("labelSelector")),
+                 name=raw.get("name"))
 
 
 def _filter(entry: dict) -> ResourceFilter:
@@ -91,7 +92,7 @@ def build_policy(doc: Document, base_dirs: dict[str, Path]) -> Policy:
     apps = {name: App(name=name, namespaces=tuple(a["namespaces"]), label_selector=_pairs(a.get("labelSelector")),
                       drill_expect=tuple(DrillExpect(e["kind"], e.get("name"), e.get("min", 1))
                                          for e in (a.get("drill") or {}).get("expect") or ()),
-                      hooks=_hooks(a.get("hooks")))
+                      hooks=hooks_of(a.get("hooks")))
             for name, a in (data.get("apps") or {}).items()}
     schedules = {
         name: Schedule(

@@ -63,6 +63,7 @@ class Hooks:
     pre: tuple[ExecHook, ...] = ()
     post: tuple[ExecHook, ...] = ()
     label_selector: tuple[tuple[str, str], ...] = ()  # empty: the app's own labelSelector
+    name: str | None = None  # the hook spec's name in Velero; None: the app's slug
 
 
 @dataclass(frozen=True)

@@ -83,7 +83,7 @@ def test_import_apply_adopts_without_changing_specs(velero, s3, tmp_path, capsys
                                               "retention": "7d", "backupLabels": {"team": "ops"}}
     assert policy["schedules"]["shop"] == {"scope": "application", "app": "shop", "schedule": "@every 6h",
                                            "retention": "3d", "enabled": False, "startImmediately": True,
-                                           "snapshotLocation": "ebs"}
+                                           "snapshotLocation": "ebs", "clusterResources": "exclude"}
 
     res = run_cli(["apply", "--auto-approve", "-f", str(out), "--kubeconfig", str(kubeconfig)], capsys, monkeypatch)
     assert res.code == 0, res.out + res.err

@@ -166,7 +166,8 @@ EXPECTED = {
         "paused-weekly": {"scope": "full", "schedule": "weekly", "enabled": False, "startImmediately": True,
                           "backupLabels": {"team": "ops"}},
         "shop-daily": {"scope": "application", "app": "storefront", "schedule": "0 1 * * *"},
-        "shop-hourly": {"scope": "application", "app": "storefront", "schedule": "hourly", "retention": "3d"},
+        "shop-hourly": {"scope": "application", "app": "storefront", "schedule": "hourly", "retention": "3d",
+                        "clusterResources": "exclude"},
     },
 }
 

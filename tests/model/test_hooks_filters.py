@@ -90,7 +90,7 @@ def test_on_demand_backup_of_an_app_carries_its_hooks(tmp_path):
 def test_bad_hooks_are_reported_at_their_position(tmp_path, hook, message):
     body = f"apps:\n  db:\n    namespaces: [db]\n    hooks:\n      pre:\n        - {hook}\n"
     found = problems(tmp_path, body)
-    assert found and all(str(tmp_path / "p.yaml") + ":" in p for p in found), found
+    assert found and all("p.yaml:12:" in p for p in found), found
     assert any("apps.db.hooks.pre" in p and message in p for p in found), found
 
 
@@ -128,7 +128,7 @@ def test_old_and_new_filter_styles_together_are_refused_with_veleros_message(tmp
     body = f"schedules:\n  mixed:\n    scope: full\n    schedule: daily\n    {filters}\n"
     found = problems(tmp_path, body)
     assert len(found) == 1, found
-    assert found[0].startswith(f"{tmp_path / 'p.yaml'}:11:") and "schedules.mixed" in found[0]
+    assert "p.yaml:11:" in found[0] and "schedules.mixed.resources" in found[0]
     assert ("include-resources, exclude-resources and include-cluster-resources are old filter parameters. "
             "include-cluster-scoped-resources, exclude-cluster-scoped-resources, include-namespace-scoped-resources "
             "and exclude-namespace-scoped-resources are new filter parameters. They cannot be used together") in found[0]
