@@ -197,8 +197,9 @@ def resource_filters(f: ResourceFilter) -> dict:
 
 
 def exec_hook(h: ExecHook) -> dict:
-    """Only what the policy says: Velero fills onError Fail, timeout 30s and the pod's first container
-    (pkg/podexec/pod_command_executor.go, ExecutePodCommand)."""
+    """Only what the policy says. Unset in Velero: timeout 30s, the pod's first container
+    (pkg/podexec/pod_command_executor.go ExecutePodCommand), and onError that does not stop the backup
+    (internal/hook/item_hook_handler.go HandleHooks stops only on an explicit Fail)."""
     out: dict = {}
     if h.container:
         out["container"] = h.container

@@ -27,6 +27,23 @@ FORMAT_VERSION = "1.1.0"
 SIM_MANIFEST = "snapplan-sim/items.json"
 
 
+# pkg/controller/backup_controller.go (v1.17.1) prepareBackupRequest: the validation error, word for word.
+MIXED_FILTERS = ("include-resources, exclude-resources and include-cluster-resources are old filter parameters.\n"
+                 "include-cluster-scoped-resources, exclude-cluster-scoped-resources, include-namespace-scoped-resources "
+                 "and exclude-namespace-scoped-resources are new filter parameters.\n"
+                 "They cannot be used together")
+
+
+def old_and_new_filters(spec: dict) -> bool:
+    """backup_controller.go oldAndNewFilterParametersUsedTogether: an old filter (includedResources,
+    excludedResources, includeClusterResources set) beside a new one (the cluster-/namespace-scoped lists)."""
+    old = bool(spec.get("includedResources") or spec.get("excludedResources")) or \
+        spec.get("includeClusterResources") is not None
+    new = any(spec.get(k) for k in ("includedClusterScopedResources", "excludedClusterScopedResources",
+                                    "includedNamespaceScopedResources", "excludedNamespaceScopedResources"))
+    return old and new
+
+
 def items_in_namespace(namespace: str) -> int:
     return 10 + zlib.crc32(namespace.encode()) % 40
 
@@ -158,6 +175,8 @@ class BackupController:
             if not is_available(location):
                 errors.append(f"backup can't be created because BackupStorageLocation {spec['storageLocation']} "
                               "is in Unavailable status.")
+        if old_and_new_filters(spec):
+            errors.append(MIXED_FILTERS)
         labels = updated["metadata"].setdefault("labels", {})
         labels[STORAGE_LOCATION_LABEL] = spec["storageLocation"][:63]
         if errors:
