@@ -87,6 +87,11 @@ def check_semantics(policy: Policy, doc: Document, diags: Diagnostics, *, strict
         if sched.resources.old_style and sched.resources.new_style:
             diags.error(f"Velero refuses this backup: {MIXED_FILTERS}", f"schedules.{name}.resources",
                         at_key(*p, "resources"))
+        hooked = _hooks_without_pods(policy, sched)
+        if hooked:
+            diags.warning(f"hooks of app {', '.join(hooked)} do not run: Velero runs a hook only in pods the backup "
+                          "includes, and these resources leave pods out", f"schedules.{name}.resources",
+                          at_key(*p, "resources"))
         problem = _retention_problem(raw.get("retention"))
         if problem:
             diags.error(problem, f"schedules.{name}.retention", at(*p, "retention"))
@@ -133,6 +138,23 @@ def _retention_problem(retention) -> str | None:
     if span.nanoseconds <= 0:
         return f"retention {clip(retention)} is no time: Velero reads a zero ttl as its server default"
     return None
+
+
+def _hooks_without_pods(policy: Policy, sched) -> list[str]:
+    """The covered apps with hooks when the schedule's resource filters leave out pods (Velero runs hooks
+    while it backs up the pod: pkg/backup/backup.go backupItemBlock)."""
+    f = sched.resources
+    pods = {"pods", "*"}
+    included = (not f.include or pods & set(f.include)) and "pods" not in f.exclude
+    included = included and (not f.include_namespace_scoped or pods & set(f.include_namespace_scoped)) \
+        and "pods" not in f.exclude_namespace_scoped
+    if included:
+        return []
+    if sched.scope == "full":
+        apps = [a for _, a in sorted(policy.apps.items()) if set(a.namespaces) - set(sched.exclude)]
+    else:
+        apps = [policy.apps[sched.app]] if sched.app in policy.apps else []
+    return [a.name for a in apps if a.hooks]
 
 
 def _known(names) -> str:

@@ -154,3 +154,22 @@ restores:
     bad = body.replace("exclude: [pods]", "excludeNamespaceScoped: [pods]")
     found = problems(tmp_path, bad)
     assert any(":13:" in p and "restores.r.resources" in p for p in found), found
+
+
+@pytest.mark.parametrize("filters, warned", [
+    ("resources: {include: [configmaps, secrets]}", True),
+    ("resources: {exclude: [pods]}", True),
+    ("resources: {includeNamespaceScoped: [deployments.apps]}", True),
+    ("resources: {excludeNamespaceScoped: [pods]}", True),
+    ("resources: {include: [pods, configmaps]}", False),
+    ("resources: {include: ['*'], exclude: [secrets]}", False),
+    ("resources: {excludeClusterScoped: [nodes]}", False),
+])
+def test_hooks_that_cannot_run_because_the_filters_leave_out_pods_are_a_warning(tmp_path, filters, warned):
+    body = APPS + f"schedules:\n  s:\n    scope: application\n    app: db\n    schedule: daily\n    {filters}\n"
+    _, warnings = load(tmp_path, body)
+    found = [str(w) for w in warnings if "schedules.s.resources" in str(w)]
+    if warned:
+        assert len(found) == 1 and "hooks of app db do not run" in found[0] and "p.yaml:29:" in found[0], found
+    else:
+        assert found == []

@@ -15,6 +15,7 @@ def test_text_plan_shows_hooks_and_filters(snapshot, capsys, monkeypatch):
     assert "spec.template.includeClusterResources              = true" in out
     assert '"name": "orders-db", "includedNamespaces": ["orders-db"]' in out
     assert out == snapshot
+    assert "schedules.weekly-config.resources: hooks of app orders-db, web do not run" in res.err, res.err
 
 
 def test_mixed_filter_styles_stop_the_plan_at_the_line(tmp_path, capsys, monkeypatch):
