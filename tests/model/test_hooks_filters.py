@@ -173,3 +173,20 @@ def test_hooks_that_cannot_run_because_the_filters_leave_out_pods_are_a_warning(
         assert len(found) == 1 and "hooks of app db do not run" in found[0] and "p.yaml:29:" in found[0], found
     else:
         assert found == []
+
+
+def test_backup_now_from_a_schedule_carries_its_filters_and_hooks(tmp_path):
+    from datetime import datetime, timezone
+
+    from engine.snapshots.build import BackupRequest, on_demand_backup
+
+    policy, _ = load(tmp_path, APPS + """schedules:
+  nightly:
+    scope: full
+    schedule: daily
+    resources: {excludeNamespaceScoped: [events]}
+""")
+    backup = on_demand_backup(policy, BackupRequest(schedule="nightly"), datetime(2026, 11, 24, tzinfo=timezone.utc))
+    assert check_object(backup) == []
+    assert backup["spec"]["excludedNamespaceScopedResources"] == ["events"]
+    assert backup["spec"]["hooks"] == {"resources": [DB_HOOK, WEB_HOOK]}
