@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,6 +41,8 @@ def drill(
     wait_for = parse_span(timeout, "--timeout")
     policy, _ = load_policy(file)
     ns = policy.velero_namespace
+    import secrets
+
     drill_id = drill_id or secrets.token_hex(3)[:5]
     results = []
     with api_client(KubeTarget(kubeconfig, context)) as api:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -109,6 +108,8 @@ def apply(term: Terminal, fleet: Path, clusters: list[str], selectors: list[str]
         raise typer.BadParameter("apply --fleet asks before it writes, and there is no terminal to ask: review "
                                  "`snapplan plan --fleet` first, then pass --auto-approve (or apply each saved plan: "
                                  "snapplan apply plans/CLUSTER/NAME.plan)", param_hint="--auto-approve")
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="snapplan-fleet-apply-") as tmp:
         planned = _plan_to_approve(term, spec, chosen, options, Path(tmp))
         todo = [o for o in planned if o.status.value == "ok" and (o.add or o.change or o.destroy)]
@@ -226,6 +227,8 @@ def finish(term: Terminal, command: str, spec, outcomes, *, as_json: bool, detai
 
 def _crash_log(text: str) -> str:
     import os
+    import tempfile
+
     import tempfile
 
     fd, path = tempfile.mkstemp(prefix="snapplan-crash-", suffix=".log")
